@@ -1,0 +1,23 @@
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter } from "@/server/api/root";
+import { createContext } from "@/server/api/context";
+import { getDb } from "@/db/client";
+import { auth } from "@/server/auth/auth";
+
+const handler = async (req: Request) =>
+  fetchRequestHandler({
+    endpoint: "/api/trpc",
+    req,
+    router: appRouter,
+    createContext: async () =>
+      createContext({
+        db: await getDb(),
+        headers: req.headers,
+        sessionUser: async () => {
+          const u = (await auth())?.user;
+          return u?.id && u.email ? { id: u.id, email: u.email } : null;
+        },
+      }),
+  });
+
+export { handler as GET, handler as POST };

@@ -1,0 +1,8 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // PGlite ships WASM + data files it loads from its own package folder at run time,
+  // and pg has optional native bindings: keep both out of the server bundle.
+  serverExternalPackages: ["@electric-sql/pglite", "pg", "bcryptjs"],
+  poweredByHeader: false,
+};
+export default nextConfig;

@@ -1,0 +1,32 @@
+import "server-only";
+import type { Db } from "@/db/client";
+import type { Actor, RequestMeta, ServiceCtx } from "@/server/auth/actor";
+import { authenticateToken } from "@/server/tokens/authenticate-token";
+import { clientAddress } from "@/server/auth/client-address";
+
+export type TrpcContext = {
+  db: Db;
+  actor: Actor | null;
+  meta: RequestMeta;
+  /** A bearer token was sent but is unknown or revoked: answer 401, never fall back to the cookie. */
+  rejectedToken: boolean;
+};
+
+export type SessionUser = { id: string; email: string } | null;
+
+/** Builds the context from a request: a bearer token wins over the session cookie. */
+export async function createContext(opts: { db: Db; headers: Headers; sessionUser: () => Promise<SessionUser> }): Promise<TrpcContext> {
+  const ip = clientAddress(opts.headers);
+  const auth = opts.headers.get("authorization");
+  if (auth && /^bearer\s/i.test(auth)) {
+    const actor = await authenticateToken({ db: opts.db, token: auth.slice(7).trim() });
+    const source = opts.headers.get("x-slipway-client") === "cli" ? "cli" : "api";
+    return { db: opts.db, actor, meta: { source, ip }, rejectedToken: actor === null };
+  }
+  const user = await opts.sessionUser();
+  const actor: Actor | null = user ? { userId: user.id, email: user.email, token: null } : null;
+  return { db: opts.db, actor, meta: { source: "ui", ip }, rejectedToken: false };
+}
+
+/** The service-layer view of a narrowed tRPC context. */
+export const svc = (ctx: { db: Db; actor: Actor; meta: RequestMeta }): ServiceCtx => ({ db: ctx.db, actor: ctx.actor, meta: ctx.meta });

@@ -1,0 +1,26 @@
+import "server-only";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+import { organizationRouter } from "./routers/organization";
+import { memberRouter } from "./routers/member";
+import { invitationRouter } from "./routers/invitation";
+import { projectRouter } from "./routers/project";
+import { environmentRouter } from "./routers/environment";
+import { serviceRouter } from "./routers/service";
+import { tokenRouter } from "./routers/token";
+import { auditRouter } from "./routers/audit";
+import { viewerRouter } from "./routers/viewer";
+
+export const appRouter = createTRPCRouter({
+  viewer: viewerRouter,
+  organization: organizationRouter,
+  member: memberRouter,
+  invitation: invitationRouter,
+  project: projectRouter,
+  environment: environmentRouter,
+  service: serviceRouter,
+  token: tokenRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,58 @@
+import "server-only";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { AppError } from "@/server/errors/app-error";
+import type { TrpcContext } from "./context";
+
+function zodFieldErrors(error: ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.map(String).join(".") || "input";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
+
+const t = initTRPC.context<TrpcContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const fieldErrors = cause instanceof ZodError ? zodFieldErrors(cause) : cause instanceof AppError ? (cause.fieldErrors ?? null) : null;
+    // Unexpected errors may carry anything (SQL, values): never send their text to a client.
+    const message =
+      error.code === "INTERNAL_SERVER_ERROR"
+        ? "internal error; the server log has details"
+        : cause instanceof ZodError
+          ? Object.entries(fieldErrors ?? {}).map(([k, v]) => `${k}: ${v.join("; ")}`).join("\n")
+          : shape.message;
+    return { ...shape, message, data: { ...shape.data, stack: undefined, fieldErrors } };
+  },
+});
+
+/** Service functions raise AppError; give it its tRPC code so HTTP status and clients see it. */
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") console.error("[trpc] unexpected error", result.error.cause ?? result.error);
+  return result;
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(mapAppErrors);
+
+/** Narrows the context: `ctx.actor` is a signed-in person or a valid API token. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.actor) {
+    throw new TRPCError({
+      code: "UNAUTHORIZED",
+      message: ctx.rejectedToken ? "the API token is unknown or revoked" : "sign in first",
+    });
+  }
+  return next({ ctx: { ...ctx, actor: ctx.actor } });
+});
