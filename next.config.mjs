@@ -4,5 +4,7 @@ const nextConfig = {
   // and pg has optional native bindings: keep both out of the server bundle.
   serverExternalPackages: ["@electric-sql/pglite", "pg", "bcryptjs"],
   poweredByHeader: false,
+  // Lets a second build live beside the first (parallel local runs); the default is .next.
+  distDir: process.env.SLIPWAY_NEXT_DIST || ".next",
 };
 export default nextConfig;

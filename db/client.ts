@@ -29,12 +29,26 @@ export async function openDb(opts: OpenDbOptions = {}): Promise<DbHandle> {
       await runMigrations(handle);
     } catch (err) {
       await handle.close().catch(() => {});
-      throw new Error(`database migrations could not be applied: ${err instanceof Error ? err.message : String(err)}`, {
-        cause: err,
-      });
+      throw new Error(`database migrations could not be applied: ${describeError(err)}`, { cause: err });
     }
   }
   return handle;
+}
+
+/**
+ * The root reason first, then what was being done: drizzle's "Failed query: <sql>" keeps the
+ * database's own reason ("type … already exists") in `cause`.
+ */
+function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e !== undefined && e !== null && parts.length < 5; e = e instanceof Error ? e.cause : undefined) {
+    const text = (e instanceof Error ? e.message : String(e)).replace(/\s*params:\s*$/, "").replace(/\s+/g, " ").trim();
+    if (text && !parts.includes(text)) parts.push(text.length > 240 ? `${text.slice(0, 240)}…` : text);
+    if (!(e instanceof Error)) break;
+  }
+  if (parts.length === 0) return "unknown error";
+  const [root, ...context] = parts.reverse();
+  return context.length ? `${root} (${context.join("; ")})` : root;
 }
 
 async function openPglite(dataDir: string | null): Promise<DbHandle> {

@@ -11,3 +11,13 @@ export async function bootServer(): Promise<void> {
   await seedOwnerFromEnv(handle.db);
   console.log(`[slipway] ready: database ${handle.kind}${handle.kind === "pglite" ? ` at ${resolveDataDir()}` : ""}`);
 }
+
+/** If register() throws, Next keeps running and answers 500 to everything: exit loudly instead. */
+export async function bootOrExit(): Promise<void> {
+  try {
+    await bootServer();
+  } catch (err) {
+    console.error(`[slipway] cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}

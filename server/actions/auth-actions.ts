@@ -9,14 +9,14 @@ import { createOwner } from "@/server/users/create-owner";
 import { signUpWithInvitation } from "@/server/users/sign-up-with-invitation";
 import { createOwnerInput, signUpWithInvitationInput } from "@/server/users/user-schemas";
 import type { FormState } from "./form-state";
-import { fieldErrorsOf } from "./form-state";
+import { fieldErrorsOf, keepValues } from "./form-state";
 
-function signInFailure(err: unknown): FormState {
+function signInFailure(err: unknown, values: Record<string, string>): FormState {
   if (err instanceof CredentialsSignin && err.code.startsWith("rate_limited")) {
     const seconds = Number(err.code.split(":")[1] ?? 600);
-    return { error: `Too many failed sign-ins for this email from your address. Try again in ${Math.ceil(seconds / 60)} minute(s).` };
+    return { values, error: `Too many failed sign-ins for this email from your address. Try again in ${Math.ceil(seconds / 60)} minute(s).` };
   }
-  return { error: "Wrong email or password." };
+  return { values, error: "Wrong email or password." };
 }
 
 export async function signInAction(_prev: FormState, form: FormData): Promise<FormState> {
@@ -30,7 +30,7 @@ export async function signInAction(_prev: FormState, form: FormData): Promise<Fo
     });
   } catch (err) {
     // A successful sign-in throws NEXT_REDIRECT, which must propagate.
-    if (err instanceof AuthError) return signInFailure(err);
+    if (err instanceof AuthError) return signInFailure(err, keepValues(form, ["email"]));
     throw err;
   }
   return {};
@@ -43,12 +43,13 @@ export async function signOutAction(): Promise<void> {
 const meta = async () => ({ source: "ui" as const, ip: clientAddress(await headers()) });
 
 export async function createOwnerAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const values = keepValues(form, ["name", "email"]);
   const parsed = createOwnerInput.safeParse({ name: form.get("name"), email: form.get("email"), password: form.get("password") });
-  if (!parsed.success) return { error: "Please fix the fields below.", fieldErrors: fieldErrorsOf(parsed.error) };
+  if (!parsed.success) return { values, error: "Please fix the fields below.", fieldErrors: fieldErrorsOf(parsed.error) };
   try {
     await createOwner({ db: await getDb(), input: parsed.data, meta: await meta() });
   } catch (err) {
-    if (err instanceof AppError) return { error: err.message };
+    if (err instanceof AppError) return { values, error: err.message };
     throw err;
   }
   await signIn("credentials", { email: parsed.data.email, password: parsed.data.password, redirectTo: "/orgs/new" });
@@ -56,13 +57,14 @@ export async function createOwnerAction(_prev: FormState, form: FormData): Promi
 }
 
 export async function signUpWithInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
+  const values = keepValues(form, ["name"]);
   const parsed = signUpWithInvitationInput.safeParse({ token: form.get("token"), name: form.get("name"), password: form.get("password") });
-  if (!parsed.success) return { error: "Please fix the fields below.", fieldErrors: fieldErrorsOf(parsed.error) };
+  if (!parsed.success) return { values, error: "Please fix the fields below.", fieldErrors: fieldErrorsOf(parsed.error) };
   let result: { email: string; orgSlug: string };
   try {
     result = await signUpWithInvitation({ db: await getDb(), input: parsed.data, meta: await meta() });
   } catch (err) {
-    if (err instanceof AppError) return { error: err.message };
+    if (err instanceof AppError) return { values, error: err.message };
     throw err;
   }
   await signIn("credentials", { email: result.email, password: parsed.data.password, redirectTo: `/o/${result.orgSlug}` });

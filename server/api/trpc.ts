@@ -44,15 +44,17 @@ const mapAppErrors = t.middleware(async ({ next }) => {
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(mapAppErrors);
+/** A bearer token that is unknown or revoked is refused everywhere, public procedures included: never treated as anonymous. */
+const refuseRejectedToken = t.middleware(({ ctx, next }) => {
+  if (ctx.rejectedToken) throw new TRPCError({ code: "UNAUTHORIZED", message: "the API token is unknown or revoked" });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(mapAppErrors).use(refuseRejectedToken);
 
 /** Narrows the context: `ctx.actor` is a signed-in person or a valid API token. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.actor) {
-    throw new TRPCError({
-      code: "UNAUTHORIZED",
-      message: ctx.rejectedToken ? "the API token is unknown or revoked" : "sign in first",
-    });
-  }
+  // A rejected token never gets here (refuseRejectedToken): no actor means nobody signed in.
+  if (!ctx.actor) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
   return next({ ctx: { ...ctx, actor: ctx.actor } });
 });

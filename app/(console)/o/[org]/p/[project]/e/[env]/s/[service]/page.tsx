@@ -1,0 +1,25 @@
+import Link from "next/link";
+import { getServiceByName } from "@/server/api/server-queries";
+import { can } from "@/server/policy/policy";
+import { Badge, PageHeader } from "@/components/ui/card";
+import { ServiceForm } from "@/components/services/service-form";
+import { DeleteServiceButton } from "@/components/services/delete-service-button";
+
+export default async function ServicePage({ params }: { params: Promise<{ org: string; project: string; env: string; service: string }> }) {
+  const p = await params;
+  const service = await getServiceByName(p.org, p.project, p.env, p.service);
+  const envHref = `/o/${p.org}/p/${p.project}/e/${p.env}`;
+  const canWrite = can(service.role, "service.write", { mode: service.environmentMode });
+  return (
+    <>
+      <p className="mb-1 text-xs text-zinc-500">
+        <Link href={envHref} className="hover:underline">
+          {p.project} / {p.env}
+        </Link>{" "}
+        /
+      </p>
+      <PageHeader title={service.name} subtitle={<Badge>{service.type}</Badge>} actions={canWrite ? <DeleteServiceButton serviceId={service.id} name={service.name} afterHref={envHref} /> : null} />
+      <ServiceForm mode="edit" serviceId={service.id} name={service.name} type={service.type} spec={service.spec} baseHref={envHref} canWrite={canWrite} />
+    </>
+  );
+}

@@ -1,0 +1,22 @@
+import Link from "next/link";
+import { getOrgBySlug, getProjectByName } from "@/server/api/server-queries";
+import { can } from "@/server/policy/policy";
+import { PageHeader } from "@/components/ui/card";
+import { EnvironmentList } from "@/components/environments/environment-list";
+
+export default async function ProjectPage({ params }: { params: Promise<{ org: string; project: string }> }) {
+  const { org: orgSlug, project: projectName } = await params;
+  const [org, project] = await Promise.all([getOrgBySlug(orgSlug), getProjectByName(orgSlug, projectName)]);
+  return (
+    <>
+      <p className="mb-1 text-xs text-zinc-500">
+        <Link href={`/o/${org.slug}`} className="hover:underline">
+          Projects
+        </Link>{" "}
+        /
+      </p>
+      <PageHeader title={project.name} subtitle={project.description || "Environments of this project"} />
+      <EnvironmentList projectId={project.id} baseHref={`/o/${org.slug}/p/${project.name}`} canWrite={can(org.role, "environment.write")} />
+    </>
+  );
+}

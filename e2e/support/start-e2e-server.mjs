@@ -1,0 +1,19 @@
+// Starts the production build on a fresh data folder, so every e2e run begins at first-run setup.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..", "..");
+if (!fs.existsSync(path.join(root, process.env.SLIPWAY_NEXT_DIST || ".next", "BUILD_ID"))) {
+  console.error("No production build: run `npx next build` first (npm test does).");
+  process.exit(1);
+}
+const dataDir = path.join(root, ".slipway", "e2e-data");
+fs.rmSync(dataDir, { recursive: true, force: true });
+const child = spawn(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", process.env.PORT ?? "3100"], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, SLIPWAY_DATA_DIR: dataDir, DATABASE_URL: "" },
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
