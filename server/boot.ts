@@ -3,12 +3,19 @@ import { getDbHandle } from "@/db/client";
 import { ensureAuthSecret } from "@/server/config/auth-secret";
 import { resolveDataDir } from "@/server/config/data-dir";
 import { seedOwnerFromEnv } from "@/server/users/seed-owner-from-env";
+import { startEngine } from "@/server/engine/start-engine";
+import { routerPort } from "@/server/engine/service-url";
 
 /** Runs once per console process before it serves: keys, database and migrations, first-run seed. */
 export async function bootServer(): Promise<void> {
   ensureAuthSecret(resolveDataDir());
   const handle = await getDbHandle();
   await seedOwnerFromEnv(handle.db);
+  // SLIPWAY_ENGINE=off serves the console without deploying anything (a second console process, say).
+  if (process.env.SLIPWAY_ENGINE !== "off") {
+    await startEngine(handle.db);
+    console.log(`[slipway] engine started; router on port ${routerPort()}`);
+  }
   console.log(`[slipway] ready: database ${handle.kind}${handle.kind === "pglite" ? ` at ${resolveDataDir()}` : ""}`);
 }
 

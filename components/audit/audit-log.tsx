@@ -54,7 +54,7 @@ export function AuditLog({ orgId }: { orgId: string }) {
         </form>
       </Card>
       {query.error ? <Alert>{query.error.message}</Alert> : null}
-      <Card className="overflow-x-auto p-0">
+      <Card padded={false} className="overflow-x-auto">
         <table className="w-full text-sm" aria-label="Audit events">
           <thead className="text-left text-xs text-zinc-500">
             <tr className="border-b border-zinc-200 dark:border-zinc-800">

@@ -16,7 +16,7 @@ export function MemberList({ orgId, canManage, isOwner }: { orgId: string; canMa
   const transfer = useMutation(trpc.member.transferOwnership.mutationOptions({ onSuccess: () => window.location.reload() }));
   const error = updateRole.error ?? remove.error ?? transfer.error;
   return (
-    <Card className="overflow-x-auto p-0">
+    <Card padded={false} className="overflow-x-auto">
       {error ? (
         <div className="p-3">
           <Alert>{error.message}</Alert>

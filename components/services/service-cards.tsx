@@ -3,34 +3,45 @@ import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/trpc";
 import { Badge, Card } from "@/components/ui/card";
+import { RunningStatus } from "@/components/deployments/status-badge";
+import { useEnvironmentStatus } from "@/components/deployments/use-environment-status";
 import { describeSource } from "./describe-source";
 
 export function ServiceCards({ environmentId, baseHref }: { environmentId: string; baseHref: string }) {
   const trpc = useTRPC();
   const services = useQuery(trpc.service.list.queryOptions({ environmentId }));
+  const status = useEnvironmentStatus(environmentId);
+  const byId = new Map(status?.services.map((s) => [s.id, s]) ?? []);
   if (services.data?.length === 0) return <p className="text-sm text-zinc-500">No services yet.</p>;
   return (
     <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" aria-label="Services">
-      {services.data?.map((s) => (
-        <li key={s.id}>
-          <Link href={`${baseHref}/s/${s.name}`}>
-            <Card className="hover:border-sky-400">
+      {services.data?.map((s) => {
+        const live = byId.get(s.id);
+        return (
+          <li key={s.id}>
+            <Card className="h-full">
               <div className="flex items-center justify-between gap-2">
-                <span className="font-medium">{s.name}</span>
+                <Link href={`${baseHref}/s/${s.name}`} className="font-medium hover:underline">
+                  {s.name}
+                </Link>
                 <Badge>{s.type}</Badge>
               </div>
               <div className="mt-1 truncate text-xs text-zinc-500">{describeSource(s.spec.source)}</div>
-              <div className="mt-3 flex items-center gap-2 text-xs">
-                {/* Running status arrives with the engine; until then only the desired state is known. */}
-                <span className="inline-block h-2 w-2 rounded-full bg-zinc-400" aria-hidden />
-                <span data-testid="service-status">Not deployed</span>
-                <span className="text-zinc-500">· desired {s.desiredState}</span>
+              <div className="mt-3 flex flex-wrap items-center gap-2 text-xs">
+                <RunningStatus status={live?.status ?? "NOT_DEPLOYED"} />
+                {live && live.instances.length ? <span className="text-zinc-500">· {live.instances.length} instance(s)</span> : null}
                 {s.spec.port ? <span className="text-zinc-500">· port {s.spec.port}</span> : null}
               </div>
+              {live?.url && live.status !== "NOT_DEPLOYED" ? (
+                <a href={live.url} target="_blank" rel="noreferrer" className="mt-2 block truncate text-xs text-sky-600 hover:underline">
+                  {live.url}
+                </a>
+              ) : null}
+              {live?.message ? <p className="mt-1 truncate text-xs text-zinc-500">{live.message}</p> : null}
             </Card>
-          </Link>
-        </li>
-      ))}
+          </li>
+        );
+      })}
     </ul>
   );
 }

@@ -30,7 +30,7 @@ export function TokenManager({ orgId, roles }: { orgId: string; roles: Role[] })
   const revoke = useMutation(trpc.token.revoke.mutationOptions({ onSuccess: refresh }));
   return (
     <div className="grid gap-6 md:grid-cols-[1fr_20rem]">
-      <Card className="overflow-x-auto p-0">
+      <Card padded={false} className="overflow-x-auto">
         {revoke.error ? <Alert>{revoke.error.message}</Alert> : null}
         <table className="w-full text-sm">
           <thead className="text-left text-xs text-zinc-500">

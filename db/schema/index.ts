@@ -5,3 +5,4 @@ export * from "./projects";
 export * from "./deployments";
 export * from "./audit-events";
 export * from "./api-tokens";
+export * from "./runtime";

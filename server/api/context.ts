@@ -18,7 +18,8 @@ export type SessionUser = { id: string; email: string } | null;
 export async function createContext(opts: { db: Db; headers: Headers; sessionUser: () => Promise<SessionUser> }): Promise<TrpcContext> {
   const ip = clientAddress(opts.headers);
   const auth = opts.headers.get("authorization");
-  if (auth && /^bearer\s/i.test(auth)) {
+  // "Bearer" with no token (headers arrive trimmed) is a bad token too, not a reason to use the cookie.
+  if (auth && /^bearer(\s|$)/i.test(auth)) {
     const actor = await authenticateToken({ db: opts.db, token: auth.slice(7).trim() });
     const source = opts.headers.get("x-slipway-client") === "cli" ? "cli" : "api";
     return { db: opts.db, actor, meta: { source, ip }, rejectedToken: actor === null };

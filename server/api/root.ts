@@ -9,6 +9,8 @@ import { serviceRouter } from "./routers/service";
 import { tokenRouter } from "./routers/token";
 import { auditRouter } from "./routers/audit";
 import { viewerRouter } from "./routers/viewer";
+import { deploymentRouter } from "./routers/deployment";
+import { runtimeRouter } from "./routers/runtime";
 
 export const appRouter = createTRPCRouter({
   viewer: viewerRouter,
@@ -20,6 +22,8 @@ export const appRouter = createTRPCRouter({
   service: serviceRouter,
   token: tokenRouter,
   audit: auditRouter,
+  deployment: deploymentRouter,
+  runtime: runtimeRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -30,12 +30,25 @@ const t = initTRPC.context<TrpcContext>().create({
   },
 });
 
+const toTrpcError = (err: AppError) => new TRPCError({ code: err.code, message: err.message, cause: err });
+
+/** A subscription's stream raises AppError too (access checks run inside it): map those the same way. */
+async function* mapStreamErrors(stream: AsyncIterable<unknown>) {
+  try {
+    yield* stream;
+  } catch (err) {
+    throw err instanceof AppError ? toTrpcError(err) : err;
+  }
+}
+
+const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> => typeof v === "object" && v !== null && Symbol.asyncIterator in v;
+
 /** Service functions raise AppError; give it its tRPC code so HTTP status and clients see it. */
-const mapAppErrors = t.middleware(async ({ next }) => {
+const mapAppErrors = t.middleware(async ({ next, type }) => {
   const result = await next();
+  if (result.ok && type === "subscription" && isAsyncIterable(result.data)) return { ...result, data: mapStreamErrors(result.data) };
   if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+    throw toTrpcError(result.error.cause);
   }
   if (!result.ok && result.error.code === "INTERNAL_SERVER_ERROR") console.error("[trpc] unexpected error", result.error.cause ?? result.error);
   return result;

@@ -34,6 +34,15 @@ export const serviceSourceSchema = z.union(
   { error: "source must be { path } (a local folder) or { git, branch?, commit? }" },
 );
 
+/** Plain (non-secret) variables written in the spec or manifest. Secrets and scopes come with the variables model. */
+const envName = z
+  .string()
+  .max(128, { error: "variable names are at most 128 characters" })
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "variable names use letters, digits and _ and do not start with a digit" })
+  .refine((n) => !n.startsWith("SLIPWAY_") && n !== "PORT", { error: "SLIPWAY_* and PORT are set by Slipway; choose another name" });
+
+export const serviceEnvSchema = z.record(envName, z.string().max(65536, { error: "variable values are at most 64 KiB" }));
+
 const command = z.string().trim().max(4096).optional();
 
 export const serviceSpecSchema = z
@@ -62,6 +71,7 @@ export const serviceSpecSchema = z
       })
       .refine((i) => i.min <= i.max, { error: "instances.min must not exceed instances.max", path: ["max"] })
       .default({ min: 1, max: 1 }),
+    env: serviceEnvSchema.optional(),
     resources: z
       .strictObject({
         cpu: z.number().min(0.05, { error: "cpu must be at least 0.05 cores" }).max(64, { error: "cpu must be at most 64 cores" }).optional(),

@@ -4,6 +4,8 @@ import { can } from "@/server/policy/policy";
 import { Badge, PageHeader } from "@/components/ui/card";
 import { ServiceForm } from "@/components/services/service-form";
 import { DeleteServiceButton } from "@/components/services/delete-service-button";
+import { ServiceRuntimePanel } from "@/components/deployments/service-runtime-panel";
+import { DeploymentList } from "@/components/deployments/deployment-list";
 
 export default async function ServicePage({ params }: { params: Promise<{ org: string; project: string; env: string; service: string }> }) {
   const p = await params;
@@ -19,7 +21,10 @@ export default async function ServicePage({ params }: { params: Promise<{ org: s
         /
       </p>
       <PageHeader title={service.name} subtitle={<Badge>{service.type}</Badge>} actions={canWrite ? <DeleteServiceButton serviceId={service.id} name={service.name} afterHref={envHref} /> : null} />
+      <ServiceRuntimePanel environmentId={service.environmentId} serviceId={service.id} deploymentsHref={`${envHref}/deployments`} canDeploy={can(service.role, "deployment.run", { mode: service.environmentMode })} />
       <ServiceForm mode="edit" serviceId={service.id} name={service.name} type={service.type} spec={service.spec} baseHref={envHref} canWrite={canWrite} />
+      <h2 className="mb-2 mt-6 text-sm font-semibold">Deployments of {service.name}</h2>
+      <DeploymentList environmentId={service.environmentId} serviceId={service.id} baseHref={`${envHref}/deployments`} />
     </>
   );
 }

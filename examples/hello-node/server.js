@@ -1,0 +1,31 @@
+// hello-node: the smallest web service Slipway deploys. Listens on $PORT: `/` answers $GREETING
+// (default "hello"), `/healthz` answers 200 "ok"; logs one line per request; on SIGTERM stops
+// accepting, finishes the requests in flight, and exits 0. No dependencies.
+import http from "node:http";
+
+const port = Number(process.env.PORT || 8080);
+const greeting = process.env.GREETING || "hello";
+
+const server = http.createServer((req, res) => {
+  res.on("finish", () => console.log(`${req.method} ${req.url} ${res.statusCode}`));
+  const path = (req.url || "/").split("?")[0];
+  if (path === "/healthz") {
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+    res.end("ok\n");
+  } else if (path === "/") {
+    res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+    res.end(`${greeting}\n`);
+  } else {
+    res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+    res.end("not found\n");
+  }
+});
+
+server.listen(port, () => console.log(`listening on port ${server.address().port}`));
+
+process.once("SIGTERM", () => {
+  console.log("SIGTERM: finishing open requests, then exiting");
+  // Stops accepting; idle keep-alive connections are closed, busy ones once their response is sent.
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});

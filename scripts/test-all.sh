@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every test: typecheck, lint, Vitest (unit + integration) on PGlite and on PostgreSQL,
+# process tests against the production build, then Playwright journeys in Chromium.
+# Installs Chromium and PostgreSQL from apt when they are missing and we are root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+is_root() { [ "$(id -u)" = "0" ]; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+step "prerequisites"
+CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM_PATH" ]; then
+  if is_root; then echo "installing chromium from apt…"; apt_install chromium;
+  else echo "Chromium is missing. Install it with: sudo apt-get install -y chromium   (or set CHROMIUM_PATH)"; exit 1; fi
+fi
+export CHROMIUM_PATH
+echo "chromium: $("$CHROMIUM_PATH" --version 2>/dev/null | tail -n1)"
+
+# PostgreSQL: TEST_DATABASE_URL may point at any server; otherwise use (and if root, install) the local one.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  if ! command -v pg_lsclusters >/dev/null 2>&1 && is_root; then echo "installing postgresql from apt…"; apt_install postgresql; fi
+  if command -v pg_lsclusters >/dev/null 2>&1; then
+    read -r pg_ver pg_cluster pg_port pg_status _ < <(pg_lsclusters --no-header | head -n1)
+    if [ "$pg_status" != "online" ]; then
+      if is_root; then pg_ctlcluster "$pg_ver" "$pg_cluster" start;
+      else echo "PostgreSQL $pg_ver/$pg_cluster is down: start it with sudo pg_ctlcluster $pg_ver $pg_cluster start"; fi
+    fi
+    if is_root && [ "$(pg_lsclusters --no-header | awk 'NR==1{print $4}')" = "online" ]; then
+      su postgres -c "psql -q -p $pg_port -c \"alter user postgres password 'postgres'\"" >/dev/null
+      export TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:${pg_port}/postgres"
+    fi
+  fi
+fi
+if [ -n "${TEST_DATABASE_URL:-}" ]; then echo "postgresql: ${TEST_DATABASE_URL%%@*}@… (password hidden)" | sed 's#//[^:]*:[^@]*@#//***@#';
+else echo "PostgreSQL not available: the PostgreSQL pass is skipped. Install it with: sudo apt-get install -y postgresql"; fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then step "npm ci"; npm ci --no-audit --no-fund; fi
+
+step "typecheck"
+npx tsc --noEmit
+step "lint"
+npx eslint . --max-warnings 0
+
+step "build"
+npx next build
+
+step "vitest on PGlite"
+env -u TEST_DATABASE_URL npx vitest run
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  step "vitest on PostgreSQL"
+  npx vitest run
+fi
+
+step "playwright (chromium)"
+npx playwright test
+
+step "all tests passed"

@@ -1,0 +1,29 @@
+import "server-only";
+import { EventEmitter } from "node:events";
+
+export type BusEvents = {
+  /** A deployment got a new event row (or changed status). */
+  deployment: { deploymentId: string; environmentId: string };
+  /** A service's observed state changed. */
+  service: { serviceId: string; environmentId: string | null };
+  /** New work is queued. */
+  queued: { environmentId: string };
+};
+
+/**
+ * One process-wide bus (a globalThis singleton: Next's bundles do not share modules). Subscribers
+ * re-read rows from the database by id, so the bus carries only pointers, never data to trust.
+ */
+class Bus {
+  private emitter = new EventEmitter().setMaxListeners(0);
+  emit<K extends keyof BusEvents>(name: K, payload: BusEvents[K]) {
+    this.emitter.emit(name, payload);
+  }
+  on<K extends keyof BusEvents>(name: K, fn: (p: BusEvents[K]) => void): () => void {
+    this.emitter.on(name, fn);
+    return () => this.emitter.off(name, fn);
+  }
+}
+
+const g = globalThis as typeof globalThis & { __slipwayBus?: Bus };
+export const bus: Bus = (g.__slipwayBus ??= new Bus());

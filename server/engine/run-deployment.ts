@@ -1,0 +1,132 @@
+import "server-only";
+import { eq, inArray } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { environments, projects, services, type DeploymentBuilds, type SnapshotService } from "@/db/schema";
+import type { ClaimedDeployment } from "./deployment-queue";
+import { recordEvent } from "./record-event";
+import { setDeploymentStatus } from "./update-deployment";
+import { setServiceState } from "./service-state";
+import { DeploymentCanceled, StepFailure } from "./step-failure";
+import type { LogWriter } from "./log-writer";
+import type { BuiltVersion, Runtime, StepContext } from "./runtime";
+
+const BUILD_PARALLELISM = 2;
+
+/** Workers (jobs) before applications, so an app never starts before what it consumes. */
+const stageOrder = (s: SnapshotService) => (s.type === "worker" ? 0 : 1);
+
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export type RunOptions = { db: Db; runtime: Runtime; logs: LogWriter; deployment: ClaimedDeployment; signal: AbortSignal };
+
+/**
+ * The pipeline: pre-check → build → deploy in stages (each: start, health gate, traffic switch,
+ * drain) → DEPLOYED. Any failure ends the deployment with a reason and a hint, and leaves the
+ * previous version serving.
+ */
+export async function runDeployment({ db, runtime, logs, deployment: d, signal }: RunOptions): Promise<void> {
+  const [env] = await db
+    .select({ name: environments.name, projectName: projects.name })
+    .from(environments)
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .where(eq(environments.id, d.environmentId));
+  const ctx: StepContext = {
+    deploymentId: d.id,
+    environmentId: d.environmentId,
+    environmentName: env?.name ?? "?",
+    projectName: env?.projectName ?? "?",
+    signal,
+    emit: async (e) => {
+      await recordEvent(db, { ...e, deploymentId: d.id, environmentId: d.environmentId });
+    },
+    log: (serviceId, line, stream = "system") => logs.write({ serviceId, deploymentId: d.id, instanceId: null, stream, line, at: new Date() }),
+    tail: (serviceId) => logs.tail(serviceId, d.id),
+  };
+  const checkCanceled = () => {
+    if (signal.aborted) throw new DeploymentCanceled();
+  };
+  // Services deleted since the request are skipped, not failed.
+  const live = new Set(
+    (await db.select({ id: services.id }).from(services).where(inArray(services.id, d.snapshot.services.map((s) => s.id).concat("00000000-0000-0000-0000-000000000000")))).map(
+      (r) => r.id,
+    ),
+  );
+  const targets = d.snapshot.services.filter((s) => live.has(s.id)).sort((a, b) => stageOrder(a) - stageOrder(b));
+  const started = Date.now();
+  try {
+    if (!env) throw new StepFailure("precheck", "the environment no longer exists");
+    if (targets.length === 0) throw new StepFailure("precheck", "nothing to deploy: the environment has no services", "create a service first");
+
+    await ctx.emit({ stage: "precheck", step: "pre-check", status: "running", message: `checking ${targets.length} service(s)` });
+    for (const s of targets) {
+      checkCanceled();
+      await runtime.precheck(s, ctx);
+    }
+    await ctx.emit({ stage: "precheck", step: "pre-check", status: "success", message: "sources reachable and start commands known" });
+
+    checkCanceled();
+    await setDeploymentStatus(db, d, "BUILDING", { from: ["PRECHECK"] });
+    const previous = d.builds ?? {};
+    const versions = await mapBounded(targets, BUILD_PARALLELISM, async (s): Promise<BuiltVersion> => {
+      checkCanceled();
+      const pinned = previous[s.id];
+      if (pinned && runtime.hasBuild(pinned)) {
+        // A rollback runs exactly what that deployment ran, if the build is still kept.
+        await ctx.emit({ stage: "build", step: `build ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `reusing build ${pinned.buildId.slice(0, 12)} (${pinned.revision})` });
+        return { ...pinned, reused: true };
+      }
+      return runtime.build(s, ctx);
+    });
+    const builds: DeploymentBuilds = Object.fromEntries(
+      targets.map((s, i) => [s.id, { buildId: versions[i].buildId, dir: versions[i].dir, startCommand: versions[i].startCommand, revision: versions[i].revision }]),
+    );
+    const revision = [...new Set(versions.map((v) => v.revision))].join(", ");
+    checkCanceled();
+    await setDeploymentStatus(db, d, "DEPLOYING", { from: ["BUILDING"], revision, builds });
+
+    for (let i = 0; i < targets.length; i++) {
+      checkCanceled();
+      const s = targets[i];
+      await runtime.rollout(s, versions[i], ctx);
+      await setServiceState(db, s.id, d.environmentId, {
+        deploymentId: d.id,
+        buildId: versions[i].buildId,
+        buildDir: versions[i].dir,
+        startCommand: versions[i].startCommand,
+        revision: versions[i].revision,
+        status: runtime.status(s.id),
+        message: null,
+      });
+      await db.update(services).set({ desiredState: "running" }).where(eq(services.id, s.id));
+    }
+
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    await ctx.emit({ stage: "finish", step: "deployed", status: "success", message: `deployed in ${seconds} s` });
+    await setDeploymentStatus(db, d, "DEPLOYED", { from: ["DEPLOYING"], message: `deployed in ${seconds} s`, hint: null });
+  } catch (err) {
+    if (err instanceof DeploymentCanceled || signal.aborted) {
+      await ctx.emit({ stage: "cancel", step: "canceled", status: "warning", message: "canceled; the previous version keeps serving" });
+      await setDeploymentStatus(db, d, "CANCELED", { message: "canceled; the previous version keeps serving" });
+      return;
+    }
+    const failure = err instanceof StepFailure ? err : new StepFailure("deploy", "internal error in the deployment pipeline", "the console log has details");
+    if (!(err instanceof StepFailure)) console.error("[slipway] pipeline error", err);
+    const logTail = failure.logTail.length ? `\n\nlast log lines:\n${failure.logTail.slice(-50).join("\n")}` : "";
+    await ctx.emit({ stage: failure.stage, step: "failed", status: "error", message: failure.message, hint: failure.hint ? failure.hint + logTail : logTail.trim() || null });
+    await setDeploymentStatus(db, d, failure.status, { message: failure.message, hint: (failure.hint ?? "") + logTail || null });
+  } finally {
+    for (const s of targets) logs.forget(s.id, d.id);
+    await logs.flush();
+  }
+}

@@ -1,0 +1,55 @@
+import type { SnapshotService } from "@/db/schema";
+import type { StepEvent } from "./record-event";
+import type { RunningStatus } from "./deployment-status";
+
+export type DeployTarget = {
+  deploymentId: string;
+  environmentId: string;
+  environmentName: string;
+  projectName: string;
+};
+
+/** What a pipeline step may do besides its work: report progress, write log lines, notice cancellation. */
+export type StepContext = DeployTarget & {
+  emit: (e: Omit<StepEvent, "deploymentId" | "environmentId">) => Promise<void>;
+  log: (serviceId: string, line: string, stream?: "build" | "system") => void;
+  /** The last lines a service printed during this deployment. */
+  tail: (serviceId: string) => string[];
+  signal: AbortSignal;
+};
+
+/** A built, runnable version of one service: start/restart/rollback reuse it without rebuilding. */
+export type BuiltVersion = { buildId: string; dir: string; startCommand: string; revision: string; reused: boolean };
+
+export type ServiceRef = { id: string; name: string; type: SnapshotService["type"]; spec: SnapshotService["spec"] };
+
+/**
+ * Where services actually run. The engine talks only to this; the process runtime implements it
+ * today, the Kubernetes runtime later.
+ */
+export interface Runtime {
+  readonly kind: "process";
+  /** Source reachable, commands knowable, resources available. Throws StepFailure("precheck"). */
+  precheck(service: ServiceRef, ctx: StepContext): Promise<void>;
+  /** Fetch + build (or reuse a cached build). Throws StepFailure("build"). */
+  build(service: ServiceRef, ctx: StepContext): Promise<BuiltVersion>;
+  /**
+   * Start the new version beside the old, wait for health, switch traffic atomically, drain and stop
+   * the old. On failure: stop the new instances, keep the old serving, throw StepFailure.
+   */
+  rollout(service: ServiceRef, version: BuiltVersion, ctx: StepContext): Promise<void>;
+  /** Stop every instance of a service (desired state: stopped). */
+  stop(serviceId: string): Promise<void>;
+  /** Start the service's current version again (after stop, or on recovery). */
+  start(service: ServiceRef, version: BuiltVersion, target: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }): Promise<void>;
+  /** Stop everything of a service and remove its builds. */
+  remove(serviceId: string): Promise<void>;
+  status(serviceId: string): RunningStatus;
+  /** The address a person opens (through the router), or null for services without a port. */
+  url(service: { name: string; type: string }, target: { environmentName: string; projectName: string }): string | null;
+  /** Whether a kept build still exists (a rollback reuses it instead of rebuilding). */
+  hasBuild(version: Pick<BuiltVersion, "dir">): boolean;
+  /** Stops processes a previous life of this console left behind; returns how many. */
+  stopOrphans(): Promise<number>;
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,30 @@
+import "server-only";
+import fs from "node:fs";
+import os from "node:os";
+import type { Db } from "@/db/client";
+import { resolveDataDir } from "@/server/config/data-dir";
+import { ensureWorkDir } from "@/server/config/work-dir";
+import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
+import { Engine, getEngine, setEngine } from "./engine";
+import { LogWriter } from "./log-writer";
+import { routerPort } from "./service-url";
+
+/** Starts the process runtime (router included) and the deployment engine for this console process. */
+export async function startEngine(db: Db): Promise<Engine> {
+  const existing = getEngine();
+  if (existing) return existing;
+  const dataDir = resolveDataDir();
+  // Deployed code runs as another user: the data folder (database, keys) must be ours alone.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
+  const workDir = ensureWorkDir();
+  const port = routerPort();
+  const nodeId = process.env.SLIPWAY_NODE_ID || `${os.hostname()}:${port}`;
+  const logs = new LogWriter(db);
+  const runtime = new ProcessRuntime({ db, logs, nodeId, dataDir, workDir, routerPort: port });
+  await runtime.startRouter();
+  const engine = new Engine(db, runtime, nodeId, logs);
+  setEngine(engine);
+  await engine.start();
+  return engine;
+}

@@ -1,0 +1,365 @@
+import "server-only";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { and, eq, isNull } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { processRecords } from "@/db/schema";
+import type { InstanceRecord } from "@/db/schema";
+import type { BuiltVersion, DeployTarget, Runtime, ServiceRef, StepContext } from "@/server/engine/runtime";
+import type { RunningStatus } from "@/server/engine/deployment-status";
+import { StepFailure } from "@/server/engine/step-failure";
+import type { LogWriter } from "@/server/engine/log-writer";
+import { setServiceState } from "@/server/engine/service-state";
+import { routeHostname, serviceUrl } from "@/server/engine/service-url";
+import { Supervisor, allocatePort, killProcessGroupIfSame, type InstanceInfo, type StateEvent } from "./supervisor";
+import { HttpRouter } from "./router/http-router";
+import { buildService } from "./builder/build-service";
+import { BuildFailure } from "./builder/build-failure";
+import { detectCommands } from "./builder/detect-commands";
+import { listRemote, someBranches } from "./builder/git-remote";
+import { handOver } from "./sandbox";
+
+export type ProcessRuntimeOptions = {
+  db: Db;
+  logs: LogWriter;
+  /** Stable across restarts of this console, unique among consoles sharing a database. */
+  nodeId: string;
+  dataDir: string;
+  workDir: string;
+  routerPort: number;
+  /** Relative path sources resolve against this (the console's folder). */
+  baseDir?: string;
+  healthTimeoutMs?: number;
+  stopGraceMs?: number;
+};
+
+type Running = { version: BuiltVersion; deploymentId: string | null; instanceIds: string[]; hostname: string | null; environmentId: string };
+
+const DEFAULT_HEALTH_TIMEOUT_MS = Number(process.env.SLIPWAY_HEALTH_TIMEOUT_MS ?? 60_000);
+
+/**
+ * The embedded runtime: builds on this machine, runs instances as supervised child processes, and
+ * routes HTTP to them through Slipway's own router. Implements the engine's Runtime interface.
+ */
+export class ProcessRuntime implements Runtime {
+  readonly kind = "process" as const;
+  readonly supervisor = new Supervisor();
+  readonly router: HttpRouter;
+  private readonly services = new Map<string, Running>();
+  private readonly statusTimers = new Map<string, NodeJS.Timeout>();
+  private readonly limitsWarned = new Set<string>();
+  private readonly healthTimeoutMs: number;
+
+  constructor(private readonly o: ProcessRuntimeOptions) {
+    this.router = new HttpRouter({ port: o.routerPort });
+    this.healthTimeoutMs = o.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+    this.supervisor.on("log", (e) => o.logs.write({ serviceId: e.serviceId, deploymentId: e.deploymentId, instanceId: e.instanceId, stream: e.stream, line: e.line, at: e.at }));
+    this.supervisor.on("spawn", (e) => {
+      void o.db.insert(processRecords).values({ ownerId: o.nodeId, serviceId: e.serviceId, instanceId: e.instanceId, pid: e.pid, startTime: e.startTime }).catch(() => {});
+    });
+    this.supervisor.on("state", (e) => this.onState(e));
+    this.supervisor.on("limits", (e) => {
+      // Said once per service: the host does not let us enforce limits.
+      if (e.ok || this.limitsWarned.has(e.serviceId)) return;
+      this.limitsWarned.add(e.serviceId);
+      o.logs.write({ serviceId: e.serviceId, deploymentId: null, instanceId: e.instanceId, stream: "system", line: `running without cpu/memory limits: ${e.reason}`, at: new Date() });
+    });
+  }
+
+  async startRouter(): Promise<void> {
+    await this.router.start();
+  }
+
+  private baseDir() {
+    return this.o.baseDir ?? process.cwd();
+  }
+
+  async precheck(s: ServiceRef, ctx: StepContext): Promise<void> {
+    const src = s.spec.source;
+    if ("path" in src) {
+      const dir = path.resolve(this.baseDir(), src.path);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+        throw new StepFailure("precheck", `${s.name}: source folder ${src.path} does not exist (resolved to ${dir})`, "fix source.path, or create the folder");
+      }
+      try {
+        detectCommands({ dir, spec: s.spec });
+      } catch (err) {
+        if (err instanceof BuildFailure) throw new StepFailure("precheck", `${s.name}: ${err.message}`, err.hint);
+        throw err;
+      }
+    } else {
+      let refs;
+      try {
+        refs = await listRemote(src.git, { timeoutMs: 30_000, signal: ctx.signal });
+      } catch (err) {
+        throw new StepFailure("precheck", `${s.name}: git repository ${src.git} is not reachable`, err instanceof Error ? err.message.slice(0, 500) : undefined);
+      }
+      if (src.branch && !refs.branches.has(src.branch)) {
+        throw new StepFailure("precheck", `${s.name}: branch "${src.branch}" not found in ${src.git}`, `branches there: ${someBranches(refs)}`);
+      }
+    }
+    if (s.type === "application" && s.spec.port === undefined && !s.spec.healthcheck?.path) {
+      ctx.log(s.id, "no port declared: the service runs without HTTP routing");
+    }
+    await ctx.emit({ stage: "precheck", step: `check ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: "source reachable, start command known" });
+  }
+
+  async build(s: ServiceRef, ctx: StepContext): Promise<BuiltVersion> {
+    await ctx.emit({ stage: "build", step: `build ${s.name}`, status: "running", serviceId: s.id, serviceName: s.name, message: "fetching source and building" });
+    const inUse = this.services.get(s.id)?.version.buildId;
+    try {
+      const r = await buildService({
+        serviceId: s.id,
+        source: s.spec.source,
+        spec: s.spec,
+        buildEnv: { ...(s.spec.env ?? {}), ...this.builtins(s, ctx, null) },
+        cacheRoot: path.join(this.o.workDir, "sources"),
+        buildsRoot: path.join(this.o.workDir, "builds"),
+        hiddenDirs: [this.o.dataDir],
+        baseDir: this.baseDir(),
+        onLog: (l) => ctx.log(s.id, l.line, "build"),
+        signal: ctx.signal,
+        inUse: inUse ? [inUse] : [],
+      });
+      const how = r.reused ? "reused a cached build" : `built in ${(r.durationMs / 1000).toFixed(1)} s`;
+      await ctx.emit({ stage: "build", step: `build ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `${how} (${r.revision}); start: ${r.commands.start}` });
+      return { buildId: r.buildId, dir: r.dir, startCommand: r.commands.start, revision: r.revision, reused: r.reused };
+    } catch (err) {
+      if (err instanceof BuildFailure) {
+        if (err.canceled) throw err;
+        const stage = err.stage === "build" ? "build" : "precheck";
+        throw new StepFailure(stage, `${s.name}: ${err.message}`, err.hint, ctx.tail(s.id), err.stage === "build" ? "BUILD_ERROR" : "DEPLOYMENT_ERROR");
+      }
+      throw err;
+    }
+  }
+
+  private builtins(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string | null): Record<string, string> {
+    return {
+      SLIPWAY_PROJECT: t.projectName,
+      SLIPWAY_ENVIRONMENT: t.environmentName,
+      SLIPWAY_SERVICE: s.name,
+      ...(t.deploymentId ? { SLIPWAY_DEPLOYMENT_ID: t.deploymentId } : {}),
+      ...(revision ? { SLIPWAY_GIT_COMMIT: revision } : {}),
+    };
+  }
+
+  /** Starts `instances.min` instances of a version; returns their ids and ports. */
+  private async launch(s: ServiceRef, v: BuiltVersion, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }) {
+    const count = s.spec.instances.min;
+    const ids: { id: string; port: number | null }[] = [];
+    for (let i = 0; i < count; i++) {
+      const port = s.type === "application" && (s.spec.port !== undefined || s.spec.healthcheck?.path) ? await allocatePort() : null;
+      const id = `${s.name}-${(t.deploymentId ?? "restore").slice(0, 8)}-${i}-${crypto.randomBytes(2).toString("hex")}`;
+      const writableDir = path.join(this.o.workDir, "instances", id);
+      fs.mkdirSync(writableDir, { recursive: true });
+      handOver(writableDir);
+      this.supervisor.start({
+        instanceId: id,
+        serviceId: s.id,
+        deploymentId: t.deploymentId ?? "",
+        cwd: v.dir,
+        writableDir,
+        hiddenDirs: [this.o.dataDir],
+        command: v.startCommand,
+        env: { ...(s.spec.env ?? {}), ...this.builtins(s, t, v.revision) },
+        port,
+        limits: s.spec.resources,
+        health: { path: s.spec.healthcheck?.path ?? null, timeoutMs: this.healthTimeoutMs },
+      });
+      ids.push({ id, port });
+    }
+    return ids;
+  }
+
+  /** Resolves when every instance is running (healthy), or fails on a crash loop or the timeout. */
+  private waitHealthy(ids: { id: string; port: number | null }[], timeoutMs: number, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const pending = new Set(ids.map((i) => i.id));
+    const stateOf = (id: string) => this.supervisor.get(id)?.state;
+    return new Promise((resolve) => {
+      const finish = (r: { ok: true } | { ok: false; reason: string }) => {
+        clearTimeout(timer);
+        this.supervisor.off("state", onState);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(r);
+      };
+      const check = () => {
+        for (const id of [...pending]) if (stateOf(id) === "running") pending.delete(id);
+        if (pending.size === 0) finish({ ok: true });
+      };
+      const onState = (e: StateEvent) => {
+        if (!pending.has(e.instanceId)) return;
+        // Two crashes before ever being healthy is a crash loop for the health gate: do not wait for more.
+        if (e.state === "crash-loop" || (e.state === "backoff" && e.restarts >= 1)) {
+          const port = ids.find((i) => i.id === e.instanceId)?.port;
+          const exit = e.exit ? (e.exit.signal ? `was killed by ${e.exit.signal}` : `exited with code ${e.exit.code}`) : "stopped";
+          finish({ ok: false, reason: `crash-looping at start: it ${exit}${e.reason ? ` (${e.reason})` : ""}${port ? `; $PORT=${port}` : ""}` });
+          return;
+        }
+        check();
+      };
+      const onAbort = () => finish({ ok: false, reason: "canceled" });
+      const timer = setTimeout(() => {
+        const id = [...pending][0];
+        const port = ids.find((i) => i.id === id)?.port;
+        const limit = Math.round(this.healthTimeoutMs / 1000);
+        finish({ ok: false, reason: port ? `did not pass its health check on $PORT=${port} within ${limit} s` : `did not stay up for ${limit} s` });
+      }, timeoutMs);
+      this.supervisor.on("state", onState);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      check();
+    });
+  }
+
+  async rollout(s: ServiceRef, v: BuiltVersion, ctx: StepContext): Promise<void> {
+    const old = this.services.get(s.id);
+    await ctx.emit({ stage: "deploy", step: `start ${s.name}`, status: "running", serviceId: s.id, serviceName: s.name, message: `starting ${s.spec.instances.min} instance(s): ${v.startCommand}` });
+    const fresh = await this.launch(s, v, ctx);
+    await setServiceState(this.o.db, s.id, ctx.environmentId, { status: old ? this.status(s.id) : "STARTING", ownerId: this.o.nodeId });
+    const health = await this.waitHealthy(fresh, this.healthTimeoutMs + 2_000, ctx.signal);
+    if (!health.ok) {
+      await Promise.all(fresh.map((i) => this.supervisor.stop(i.id, { graceMs: 2_000 })));
+      await this.o.logs.flush();
+      if (ctx.signal.aborted) throw new StepFailure("deploy", "canceled");
+      const where = s.spec.healthcheck?.path ? ` (GET ${s.spec.healthcheck.path})` : "";
+      throw new StepFailure(
+        "health",
+        `${s.name} ${health.reason}${where}; the new instances were stopped${old ? " and the previous version keeps serving" : ""}`,
+        "check that the app listens on $PORT and that its health check answers 2xx",
+        ctx.tail(s.id),
+      );
+    }
+    await ctx.emit({ stage: "health", step: `health ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `${fresh.length} instance(s) healthy` });
+
+    const hostname = s.type === "application" && fresh.some((i) => i.port !== null) ? routeHostname(s.name, ctx.environmentName, ctx.projectName) : null;
+    if (hostname) {
+      this.router.setRoute(hostname, fresh.filter((i) => i.port !== null).map((i) => ({ id: i.id, port: i.port as number })), {
+        serviceId: s.id,
+        serviceName: s.name,
+        environmentName: ctx.environmentName,
+        projectName: ctx.projectName,
+      });
+      await ctx.emit({ stage: "traffic", step: `switch ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `traffic now goes to the new version at ${hostname}` });
+    }
+    this.services.set(s.id, { version: v, deploymentId: ctx.deploymentId, instanceIds: fresh.map((i) => i.id), hostname, environmentId: ctx.environmentId });
+    if (old) {
+      // The router no longer picks old instances; SIGTERM lets them finish what is in flight.
+      await Promise.all(old.instanceIds.map((id) => this.supervisor.stop(id, { graceMs: this.o.stopGraceMs ?? 10_000 })));
+      if (old.hostname && old.hostname !== hostname) this.router.removeRoute(old.hostname);
+      await ctx.emit({ stage: "drain", step: `drain ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `stopped ${old.instanceIds.length} old instance(s)` });
+    }
+    await this.writeStatus(s.id);
+  }
+
+  async start(s: ServiceRef, v: BuiltVersion, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }): Promise<void> {
+    const ids = await this.launch(s, v, t);
+    const hostname = s.type === "application" && ids.some((i) => i.port !== null) ? routeHostname(s.name, t.environmentName, t.projectName) : null;
+    this.services.set(s.id, { version: v, deploymentId: t.deploymentId, instanceIds: ids.map((i) => i.id), hostname, environmentId: t.environmentId });
+    const health = await this.waitHealthy(ids, this.healthTimeoutMs + 2_000);
+    if (hostname) {
+      this.router.setRoute(hostname, ids.filter((i) => i.port !== null).map((i) => ({ id: i.id, port: i.port as number })), {
+        serviceId: s.id,
+        serviceName: s.name,
+        environmentName: t.environmentName,
+        projectName: t.projectName,
+      });
+    }
+    await this.writeStatus(s.id);
+    if (!health.ok) throw new Error(`${s.name} ${health.reason}`);
+  }
+
+  async stop(serviceId: string): Promise<void> {
+    const r = this.services.get(serviceId);
+    if (!r) return;
+    // Keep the route with no upstream: visitors get a clear 503 naming the service, not a 404.
+    if (r.hostname) {
+      const route = this.router.routes().find((x) => x.hostname === r.hostname);
+      if (route) this.router.setRoute(r.hostname, [], route.info);
+    }
+    await Promise.all(r.instanceIds.map((id) => this.supervisor.stop(id, { graceMs: this.o.stopGraceMs ?? 10_000 })));
+    r.instanceIds = [];
+  }
+
+  async remove(serviceId: string): Promise<void> {
+    await this.stop(serviceId);
+    const r = this.services.get(serviceId);
+    if (r?.hostname) this.router.removeRoute(r.hostname);
+    this.services.delete(serviceId);
+    fs.rmSync(path.join(this.o.workDir, "builds", serviceId), { recursive: true, force: true });
+  }
+
+  private instancesOf(serviceId: string): InstanceInfo[] {
+    const r = this.services.get(serviceId);
+    return (r?.instanceIds ?? []).map((id) => this.supervisor.get(id)).filter((i): i is InstanceInfo => Boolean(i));
+  }
+
+  status(serviceId: string): RunningStatus {
+    const r = this.services.get(serviceId);
+    if (!r) return "NOT_DEPLOYED";
+    const list = this.instancesOf(serviceId);
+    if (list.length === 0) return "STOPPED";
+    const running = list.filter((i) => i.state === "running").length;
+    const failing = list.filter((i) => i.state === "crash-loop" || i.state === "backoff").length;
+    if (running === list.length) return "RUNNING";
+    if (failing && running) return "DEGRADED";
+    if (failing === list.length && list.some((i) => i.state === "crash-loop")) return "ERROR";
+    return "STARTING";
+  }
+
+  url(service: { name: string; type: string; port?: number }, target: { environmentName: string; projectName: string }): string | null {
+    return serviceUrl(service, target);
+  }
+
+  private onState(e: StateEvent) {
+    if (e.state === "stopped") {
+      void this.o.db
+        .update(processRecords)
+        .set({ endedAt: new Date() })
+        .where(and(eq(processRecords.instanceId, e.instanceId), isNull(processRecords.endedAt)))
+        .catch(() => {});
+    }
+    this.scheduleStatus(e.serviceId);
+  }
+
+  /** Coalesces bursts of instance events into one status write per service. */
+  private scheduleStatus(serviceId: string) {
+    if (this.statusTimers.has(serviceId)) return;
+    this.statusTimers.set(
+      serviceId,
+      setTimeout(() => {
+        this.statusTimers.delete(serviceId);
+        void this.writeStatus(serviceId).catch(() => {});
+      }, 150),
+    );
+  }
+
+  /** Writes the service's observed status and instances now. */
+  async writeStatus(serviceId: string): Promise<void> {
+    const r = this.services.get(serviceId);
+    if (!r) return;
+    const instances: InstanceRecord[] = this.instancesOf(serviceId).map((i) => ({ instanceId: i.instanceId, pid: i.pid, startTime: i.startTime, port: i.port, state: i.state, restarts: i.restarts }));
+    await setServiceState(this.o.db, serviceId, r.environmentId, { status: this.status(serviceId), instances, ownerId: this.o.nodeId });
+  }
+
+  hasBuild(version: Pick<BuiltVersion, "dir">): boolean {
+    return fs.existsSync(version.dir);
+  }
+
+  async stopOrphans(): Promise<number> {
+    const open = await this.o.db.select().from(processRecords).where(and(eq(processRecords.ownerId, this.o.nodeId), isNull(processRecords.endedAt)));
+    let stopped = 0;
+    for (const p of open) {
+      if (p.startTime && killProcessGroupIfSame({ pid: p.pid, startTime: p.startTime, signal: "SIGKILL" }).signalled) stopped++;
+      await this.o.db.update(processRecords).set({ endedAt: new Date() }).where(eq(processRecords.id, p.id));
+    }
+    return stopped;
+  }
+
+  async shutdown(): Promise<void> {
+    for (const t of this.statusTimers.values()) clearTimeout(t);
+    this.statusTimers.clear();
+    await this.supervisor.stopAll({ graceMs: 3_000 });
+    await this.router.stop();
+  }
+}

@@ -1,0 +1,64 @@
+import "server-only";
+
+/**
+ * Turns an output stream into lines. Splitting happens on bytes (a newline byte never occurs inside a
+ * multi-byte UTF-8 sequence), so characters split across chunks come out whole. A line longer than
+ * `maxBytes` keeps its first `maxBytes` (cut on a character boundary) plus `…[truncated N bytes]`;
+ * memory stays bounded however long the line runs. A trailing CR (CRLF output) is dropped.
+ */
+export const MAX_LINE_BYTES = 16 * 1024;
+
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private kept = 0; // bytes held in `parts`
+  private total = 0; // bytes of the current line, held or not
+
+  constructor(
+    private readonly emit: (line: string) => void,
+    private readonly maxBytes = MAX_LINE_BYTES,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline === -1 ? chunk.length : newline;
+      this.append(chunk.subarray(start, end));
+      if (newline === -1) return;
+      this.flushLine();
+      start = newline + 1;
+    }
+  }
+
+  /** Emits what is left when the stream ends without a final newline. */
+  end(): void {
+    if (this.total > 0) this.flushLine();
+  }
+
+  private append(piece: Buffer): void {
+    if (piece.length === 0) return;
+    this.total += piece.length;
+    // Keep up to 3 bytes past the limit so the cut can step back to a character boundary.
+    const room = this.maxBytes + 3 - this.kept;
+    if (room <= 0) return;
+    const taken = piece.length <= room ? piece : piece.subarray(0, room);
+    this.parts.push(Buffer.from(taken));
+    this.kept += taken.length;
+  }
+
+  private flushLine(): void {
+    let bytes = Buffer.concat(this.parts, this.kept);
+    const total = this.total;
+    this.parts = [];
+    this.kept = 0;
+    this.total = 0;
+    if (total > this.maxBytes) {
+      let cut = this.maxBytes;
+      while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // bytes[cut] would start the dropped part
+      this.emit(`${bytes.subarray(0, cut).toString("utf8")}…[truncated ${total - cut} bytes]`);
+      return;
+    }
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
+    this.emit(bytes.toString("utf8"));
+  }
+}

@@ -1,0 +1,103 @@
+import "server-only";
+import fs from "node:fs";
+
+/**
+ * Who a pid is, read from /proc (the process runtime is Linux-only). A pid alone is not an identity:
+ * after a console restart the pid we recorded may belong to an unrelated process, so every kill that
+ * acts on a remembered pid checks its start time first.
+ */
+
+type ProcStat = { pid: number; state: string; ppid: number; pgrp: number; startTime: string };
+
+function readStat(pid: number): ProcStat | null {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // Field 2 (comm) is in parentheses and may itself contain spaces and parentheses.
+  const fields = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state); field 22 (start time, clock ticks since boot) is fields[19].
+  return { pid, state: fields[0], ppid: Number(fields[1]), pgrp: Number(fields[2]), startTime: fields[19] };
+}
+
+function assertGroupId(pgid: number): void {
+  // kill(-1) signals every process we may signal, kill(-0) our own group: never let a bad pid get there.
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`refusing to signal process group ${pgid}`);
+}
+
+/** The process's start time (field 22 of /proc/<pid>/stat) as a string, or null when there is no such process. */
+export function processStartTime(pid: number): string | null {
+  return readStat(pid)?.startTime ?? null;
+}
+
+/** True while the process exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== null && stat.state !== "Z" && stat.state !== "X";
+}
+
+/** Live (non-zombie) members of a process group, including the processes inside a sandbox's pid namespace. */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") members.push(stat.pid);
+  }
+  return members;
+}
+
+function send(target: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw err;
+  }
+}
+
+/**
+ * Signals a process group. With `exceptLeader` every member but the leader gets the signal: under
+ * bubblewrap the leader is bwrap itself, which does not forward signals and whose death SIGKILLs the
+ * sandbox, so a graceful SIGTERM must go to the processes inside. Returns whether anything was signalled.
+ */
+export function signalGroup(pgid: number, signal: NodeJS.Signals, opts: { exceptLeader?: boolean } = {}): boolean {
+  assertGroupId(pgid);
+  if (!opts.exceptLeader) return send(-pgid, signal);
+  let any = false;
+  for (const pid of groupMembers(pgid)) if (pid !== pgid && send(pid, signal)) any = true;
+  return any;
+}
+
+export type KillResult = { signalled: boolean; detail: string };
+
+/**
+ * Orphan cleanup after a console restart: signals the group led by `pid` only when that pid still has
+ * the recorded start time. When the leader is gone but members of its group remain (a pgid cannot be
+ * reused while any member lives), those members are signalled if they started no earlier than the leader.
+ */
+export function killProcessGroupIfSame(opts: { pid: number; startTime: string; signal?: NodeJS.Signals }): KillResult {
+  const { pid, startTime } = opts;
+  const signal = opts.signal ?? "SIGKILL";
+  assertGroupId(pid);
+  if (!/^\d+$/.test(startTime)) return { signalled: false, detail: `invalid start time ${JSON.stringify(startTime)}` };
+  const current = processStartTime(pid);
+  if (current !== null && current !== startTime) return { signalled: false, detail: `pid ${pid} now belongs to another process` };
+  if (current !== null) {
+    const signalled = send(-pid, signal);
+    return { signalled, detail: signalled ? `sent ${signal} to group ${pid}` : `group ${pid} is gone` };
+  }
+  const since = BigInt(startTime);
+  const leftovers = groupMembers(pid).filter((member) => {
+    const started = processStartTime(member);
+    return started !== null && BigInt(started) >= since;
+  });
+  let count = 0;
+  for (const member of leftovers) if (send(member, signal)) count++;
+  return count > 0
+    ? { signalled: true, detail: `leader ${pid} gone; sent ${signal} to ${count} leftover member(s)` }
+    : { signalled: false, detail: `process ${pid} is gone` };
+}

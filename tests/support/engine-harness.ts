@@ -1,0 +1,79 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import http from "node:http";
+import { eq } from "drizzle-orm";
+import type { DbHandle } from "@/db/client";
+import { deployments } from "@/db/schema";
+import { Engine } from "@/server/engine/engine";
+import { LogWriter } from "@/server/engine/log-writer";
+import { busWaiter } from "@/server/engine/bus-waiter";
+import { TERMINAL, type DeploymentStatus } from "@/server/engine/deployment-status";
+import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
+import { ensureWorkDir } from "@/server/config/work-dir";
+import { actorOf, callerFor, makeUser } from "./actors";
+
+export const EXAMPLES = path.resolve(import.meta.dirname, "..", "..", "examples");
+
+/** A real engine + process runtime (router on an ephemeral port) over a test database. */
+export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: number } = {}) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-engine-"));
+  fs.chmodSync(root, 0o755);
+  const dataDir = path.join(root, "data");
+  fs.mkdirSync(dataDir, { mode: 0o700 });
+  const workDir = ensureWorkDir(path.join(root, "work"));
+  const logs = new LogWriter(h.db);
+  const nodeId = `test-${path.basename(root)}`;
+  const runtime = new ProcessRuntime({ db: h.db, logs, nodeId, dataDir, workDir, routerPort: 0, healthTimeoutMs: opts.healthTimeoutMs ?? 10_000, stopGraceMs: 3_000 });
+  await runtime.startRouter();
+  const engine = new Engine(h.db, runtime, nodeId, logs);
+  await engine.start();
+  return {
+    engine,
+    runtime,
+    root,
+    async stop() {
+      await engine.stop();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An owner with an org, project "shop" and environment "staging", and a caller acting as them. */
+export async function makeEnvironment(h: DbHandle, slug = `org-${Math.random().toString(36).slice(2, 8)}`) {
+  const user = await makeUser(h.db);
+  const api = callerFor(h.db, actorOf(user));
+  const org = await api.organization.create({ name: slug, slug });
+  const project = await api.project.create({ orgId: org.id, name: "shop" });
+  const env = await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" });
+  return { user, api, org, project, env };
+}
+
+/** Waits (on the event bus, not a sleep loop) until a deployment reaches a terminal status. */
+export async function waitForDeployment(h: DbHandle, id: string, timeoutMs = 60_000): Promise<typeof deployments.$inferSelect> {
+  const waiter = busWaiter(["deployment"], (_n, p) => p.deploymentId === id);
+  const abort = AbortSignal.timeout(timeoutMs);
+  try {
+    for (;;) {
+      const [d] = await h.db.select().from(deployments).where(eq(deployments.id, id));
+      if (d && TERMINAL.includes(d.status as DeploymentStatus)) return d;
+      if (abort.aborted) throw new Error(`deployment ${id} still ${d?.status} after ${timeoutMs} ms`);
+      await waiter.wait(abort);
+    }
+  } finally {
+    waiter.close();
+  }
+}
+
+/** GET through the router with a Host header, like a browser opening the service URL. */
+export function getVia(routerPort: number, host: string, urlPath = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port: routerPort, path: urlPath, headers: { host }, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+  });
+}
