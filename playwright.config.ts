@@ -1,6 +1,8 @@
 import { defineConfig } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+/** Slipway's router in the e2e server: service URLs are http://<service>.<env>.<project>.localhost:<this>. */
+export const ROUTER_PORT = Number(process.env.E2E_ROUTER_PORT ?? 8100);
 export const OWNER_STATE = "e2e/.auth/owner.json";
 
 export default defineConfig({
@@ -31,7 +33,7 @@ export default defineConfig({
   webServer: {
     command: `node e2e/support/start-e2e-server.mjs`,
     url: `http://localhost:${PORT}/api/health`,
-    env: { PORT: String(PORT) },
+    env: { PORT: String(PORT), E2E_ROUTER_PORT: String(ROUTER_PORT) },
     reuseExistingServer: false,
     timeout: 180_000,
     stdout: "pipe",

@@ -41,7 +41,7 @@ export function DeploymentList({ environmentId, serviceId, baseHref }: { environ
             <tr key={d.id} className="border-b border-zinc-100 last:border-0 dark:border-zinc-800/60">
               <td className="px-4 py-1.5">
                 <Link href={`${baseHref}/${d.id}`} className="hover:underline" aria-label={`Deployment ${d.id.slice(0, 8)}`}>
-                  <DeploymentStatusBadge status={d.status} />
+                  <DeploymentStatusBadge status={d.status} testId="deployment-row-status" />
                 </Link>
               </td>
               <td className="px-4 py-1.5">

@@ -10,9 +10,9 @@ const DEPLOYMENT_TONE: Record<string, string> = {
   CANCELED: "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
 };
 
-export function DeploymentStatusBadge({ status }: { status: string }) {
+export function DeploymentStatusBadge({ status, testId = "deployment-status" }: { status: string; testId?: string }) {
   return (
-    <span data-testid="deployment-status" className={`rounded px-1.5 py-0.5 font-mono text-xs font-semibold ${DEPLOYMENT_TONE[status] ?? DEPLOYMENT_TONE.QUEUED}`}>
+    <span data-testid={testId} className={`rounded px-1.5 py-0.5 font-mono text-xs font-semibold ${DEPLOYMENT_TONE[status] ?? DEPLOYMENT_TONE.QUEUED}`}>
       {status}
     </span>
   );

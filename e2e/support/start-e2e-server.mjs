@@ -9,11 +9,20 @@ if (!fs.existsSync(path.join(root, process.env.SLIPWAY_NEXT_DIST || ".next", "BU
   process.exit(1);
 }
 const dataDir = path.join(root, ".slipway", "e2e-data");
+const workDir = path.join(root, ".slipway", "e2e-work");
 fs.rmSync(dataDir, { recursive: true, force: true });
+fs.rmSync(workDir, { recursive: true, force: true });
 const child = spawn(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", process.env.PORT ?? "3100"], {
   cwd: root,
   stdio: "inherit",
-  env: { ...process.env, SLIPWAY_DATA_DIR: dataDir, DATABASE_URL: "" },
+  env: {
+    ...process.env,
+    SLIPWAY_DATA_DIR: dataDir,
+    SLIPWAY_WORK_DIR: workDir,
+    SLIPWAY_ROUTER_PORT: process.env.E2E_ROUTER_PORT ?? "8100",
+    SLIPWAY_HEALTH_TIMEOUT_MS: "20000",
+    DATABASE_URL: "",
+  },
 });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -11,6 +11,8 @@ import { auditRouter } from "./routers/audit";
 import { viewerRouter } from "./routers/viewer";
 import { deploymentRouter } from "./routers/deployment";
 import { runtimeRouter } from "./routers/runtime";
+import { manifestRouter } from "./routers/manifest";
+import { cliRouter } from "./routers/cli";
 
 export const appRouter = createTRPCRouter({
   viewer: viewerRouter,
@@ -24,6 +26,8 @@ export const appRouter = createTRPCRouter({
   audit: auditRouter,
   deployment: deploymentRouter,
   runtime: runtimeRouter,
+  manifest: manifestRouter,
+  cli: cliRouter,
 });
 
 export type AppRouter = typeof appRouter;

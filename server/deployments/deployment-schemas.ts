@@ -19,3 +19,9 @@ export const deploymentLogsInput = z.object({
 });
 
 export type RequestDeploymentInput = z.infer<typeof requestDeploymentInput>;
+export const watchLogsInput = z.object({
+  serviceId: uuidSchema,
+  deploymentId: uuidSchema.optional(),
+  tail: z.number().int().min(0).max(5000).default(200),
+  lastEventId: z.string().regex(/^\d+$/).optional(),
+});

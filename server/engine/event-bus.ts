@@ -6,6 +6,8 @@ export type BusEvents = {
   deployment: { deploymentId: string; environmentId: string };
   /** A service's observed state changed. */
   service: { serviceId: string; environmentId: string | null };
+  /** New log lines were stored for a service. */
+  logs: { serviceId: string };
   /** New work is queued. */
   queued: { environmentId: string };
 };

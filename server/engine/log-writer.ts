@@ -1,6 +1,7 @@
 import "server-only";
 import type { Db } from "@/db/client";
 import { logLines } from "@/db/schema";
+import { bus } from "./event-bus";
 
 export type LogLine = {
   serviceId: string;
@@ -66,7 +67,9 @@ export class LogWriter {
         .insert(logLines)
         .values(batch.map((l) => ({ serviceId: l.serviceId, deploymentId: l.deploymentId, instanceId: l.instanceId, stream: l.stream, line: l.line, createdAt: l.at })))
         .then(
-          () => undefined,
+          () => {
+            for (const serviceId of new Set(batch.map((l) => l.serviceId))) bus.emit("logs", { serviceId });
+          },
           // Never print the failed query: its parameters are the log lines themselves.
           (err: unknown) => console.error(`[slipway] could not store ${batch.length} log lines: ${rootMessage(err)}`),
         ),

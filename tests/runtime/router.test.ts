@@ -31,6 +31,8 @@ type TestUpstream = {
 };
 
 const liveServers = new Set<http.Server>();
+/** Upgraded upstream sockets, which leave their server's connection list. */
+const liveSockets = new Set<net.Socket>();
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, u: TestUpstream) => void;
 
@@ -173,6 +175,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await router.stop();
+  for (const s of liveSockets) s.destroy();
+  liveSockets.clear();
   await Promise.all(
     [...liveServers].map(
       (s) =>
@@ -511,8 +515,14 @@ async function startWsEcho(name: string): Promise<TestUpstream & { closed: Promi
       buf = parsed.rest;
       for (const m of parsed.messages) socket.write(wsFrame(Buffer.from(`${name}:${m}`), false));
     };
+    liveSockets.add(socket);
     socket.on("data", onData);
-    socket.on("close", () => closedResolve());
+    // Like a WebSocket server answering a close: end our side when the peer ends.
+    socket.on("end", () => socket.end());
+    socket.on("close", () => {
+      liveSockets.delete(socket);
+      closedResolve();
+    });
     socket.on("error", () => {});
     onData(head);
   });
@@ -579,9 +589,10 @@ describe("websocket passthrough", () => {
     expect(await client.received(3)).toEqual(["ws1:early", "ws1:hello", "ws1:world"]);
     expect(router.metrics(INFO.serviceId).byCode["101"]).toBe(1);
 
-    // Closing the client closes the upstream side too.
+    // Closing the client closes the upstream side too, and the close travels back.
     client.socket.end();
     await echo.closed;
+    await client.closed;
   });
 
   it("retries a refused upgrade on another instance and answers 404 for unknown hosts", async () => {

@@ -152,7 +152,8 @@ describe("Supervisor", () => {
       command: app("server.mjs"),
       port,
       env: { HEALTH_STATUS: "503" },
-      health: { path: "/healthz", timeoutMs: 600 },
+      // Long enough for the server to be listening, so the last check is its 503 (not a refused connection).
+      health: { path: "/healthz", timeoutMs: 3_000 },
       restart: { initialDelayMs: 60_000 },
     });
     supervisor.start(s);
@@ -227,7 +228,7 @@ describe("Supervisor", () => {
     fresh();
     const s = spec({ command: app("graceful.mjs") });
     supervisor.start(s);
-    await recorder.state(s.instanceId, "running");
+    await recorder.line(s.instanceId, (l) => l === "ready", "ready (its SIGTERM handler is installed)");
     const t0 = performance.now();
     await supervisor.stop(s.instanceId, { graceMs: 10_000 });
     expect(performance.now() - t0).toBeLessThan(5_000);
@@ -240,7 +241,7 @@ describe("Supervisor", () => {
     fresh();
     const s = spec({ command: app("ignore-term.mjs") });
     const { pid } = supervisor.start(s);
-    await recorder.state(s.instanceId, "running");
+    await recorder.line(s.instanceId, (l) => l === "ready", "ready (its SIGTERM handler is installed)");
     const t0 = performance.now();
     await supervisor.stop(s.instanceId, { graceMs: 400 });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(395);

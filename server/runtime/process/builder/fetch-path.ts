@@ -13,7 +13,8 @@ import { copyTree, treeRevision } from "./source-tree";
  */
 export async function fetchPathSource(sourcePath: string, req: FetchRequest): Promise<FetchedSource> {
   const onLog = req.onLog ?? ignoreLog;
-  const abs = path.resolve(req.baseDir ?? process.cwd(), sourcePath);
+  // A user folder read at run time, not code to bundle: keep it out of output tracing.
+  const abs = path.resolve(/*turbopackIgnore: true*/ req.baseDir ?? process.cwd(), sourcePath);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(abs);

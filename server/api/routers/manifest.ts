@@ -1,0 +1,14 @@
+import { createTRPCRouter, protectedProcedure } from "@/server/api/trpc";
+import { svc } from "@/server/api/context";
+import { applyManifestInput, exportManifestInput, planManifestInput } from "@/server/manifest/manifest-schema";
+import { planManifest } from "@/server/manifest/plan-manifest";
+import { applyManifest } from "@/server/manifest/apply-manifest";
+import { exportManifest } from "@/server/manifest/export-manifest";
+
+export const manifestRouter = createTRPCRouter({
+  /** What applying the manifest would change now. A read: it authorizes nothing beyond reading the organization. */
+  plan: protectedProcedure.input(planManifestInput).query(({ ctx, input }) => planManifest({ ctx: svc(ctx), input })),
+  /** Applies the manifest in one transaction (or, with dryRun, plans and authorizes it as apply would, over POST). */
+  apply: protectedProcedure.input(applyManifestInput).mutation(({ ctx, input }) => applyManifest({ ctx: svc(ctx), input })),
+  export: protectedProcedure.input(exportManifestInput).query(({ ctx, input }) => exportManifest({ ctx: svc(ctx), environmentId: input.environmentId })),
+});
