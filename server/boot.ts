@@ -5,12 +5,14 @@ import { resolveDataDir } from "@/server/config/data-dir";
 import { seedOwnerFromEnv } from "@/server/users/seed-owner-from-env";
 import { startEngine } from "@/server/engine/start-engine";
 import { routerPort } from "@/server/engine/service-url";
+import { startPgBridge } from "@/server/engine/pg-bridge";
 
 /** Runs once per console process before it serves: keys, database and migrations, first-run seed. */
 export async function bootServer(): Promise<void> {
   ensureAuthSecret(resolveDataDir());
   const handle = await getDbHandle();
   await seedOwnerFromEnv(handle.db);
+  if (handle.kind === "postgres" && process.env.DATABASE_URL) await startPgBridge(process.env.DATABASE_URL);
   // SLIPWAY_ENGINE=off serves the console without deploying anything (a second console process, say).
   if (process.env.SLIPWAY_ENGINE !== "off") {
     await startEngine(handle.db);

@@ -18,8 +18,18 @@ export type BusEvents = {
  */
 class Bus {
   private emitter = new EventEmitter().setMaxListeners(0);
+  private remote: ((name: keyof BusEvents, payload: BusEvents[keyof BusEvents]) => void) | null = null;
   emit<K extends keyof BusEvents>(name: K, payload: BusEvents[K]) {
     this.emitter.emit(name, payload);
+    this.remote?.(name, payload);
+  }
+  /** Delivers an event that another console process published (never forwarded again). */
+  emitLocal<K extends keyof BusEvents>(name: K, payload: BusEvents[K]) {
+    this.emitter.emit(name, payload);
+  }
+  /** With several console processes on one PostgreSQL, every event is also published to the others. */
+  setRemote(publish: ((name: keyof BusEvents, payload: BusEvents[keyof BusEvents]) => void) | null) {
+    this.remote = publish;
   }
   on<K extends keyof BusEvents>(name: K, fn: (p: BusEvents[K]) => void): () => void {
     this.emitter.on(name, fn);

@@ -1,11 +1,12 @@
 import "server-only";
 import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import { z } from "zod";
+import type { z } from "zod";
 import { AppError } from "@/server/errors/app-error";
 import { manifestSchema, type Manifest } from "./manifest-schema";
+import { describeAllowedKeys, type PathSegment } from "./schema-walk";
 
-export type PathSegment = string | number;
+export type { PathSegment };
 
 /** `services[1].port`, `services[0].env["MY-VAR"]`; the empty path is the manifest itself. */
 export function formatManifestPath(segments: readonly PathSegment[]): string {
@@ -19,74 +20,24 @@ export function formatManifestPath(segments: readonly PathSegment[]): string {
 }
 
 /** One problem in a manifest: where (path) and what is allowed there. */
-export type ManifestProblem = { path: PathSegment[]; message: string; /** points at the key itself (unknown or invalid key) */ atKey: boolean };
-
-// ---------------------------------------------------------------------------------------------
-// Allowed keys, read from the schema itself so messages never drift from the rules.
-
-type AnySchema = z.core.$ZodType;
-
-function unwrap(schema: AnySchema): AnySchema {
-  let s = schema;
-  for (;;) {
-    const def = s._zod.def;
-    if (def.type === "optional" || def.type === "nullable" || def.type === "default" || def.type === "prefault") s = (def as z.core.$ZodOptionalDef).innerType;
-    else if (def.type === "pipe") s = (def as z.core.$ZodPipeDef).in;
-    else return s;
-  }
-}
-
-function objectKeys(schema: AnySchema): string[] | null {
-  const def = schema._zod.def;
-  return def.type === "object" ? Object.keys((def as z.core.$ZodObjectDef).shape) : null;
-}
-
-function schemaAt(root: AnySchema, segments: readonly PathSegment[]): AnySchema | null {
-  let s: AnySchema | undefined = unwrap(root);
-  for (const seg of segments) {
-    const def: z.core.$ZodTypeDef = s._zod.def;
-    if (def.type === "object" && typeof seg === "string") s = (def as z.core.$ZodObjectDef).shape[seg];
-    else if (def.type === "array" && typeof seg === "number") s = (def as z.core.$ZodArrayDef).element;
-    else if (def.type === "record") s = (def as z.core.$ZodRecordDef).valueType;
-    else if (def.type === "union" && typeof seg === "string") {
-      s = (def as z.core.$ZodUnionDef).options.map((o) => unwrap(o)).find((o) => objectKeys(o)?.includes(seg));
-      if (s) s = (s._zod.def as z.core.$ZodObjectDef).shape[seg];
-    } else return null;
-    if (!s) return null;
-    s = unwrap(s);
-  }
-  return s;
-}
-
-function allowedKeys(segments: readonly PathSegment[]): string {
-  const s = schemaAt(manifestSchema, segments);
-  if (!s) return "";
-  const own = objectKeys(s);
-  if (own) return own.join(", ");
-  const def = s._zod.def;
-  if (def.type === "union") {
-    const shapes = (def as z.core.$ZodUnionDef).options.map((o) => objectKeys(unwrap(o))).filter((k): k is string[] => k !== null);
-    return shapes.map((keys) => keys.join(", ")).join("; or ");
-  }
-  return "";
-}
+export type ManifestProblem = { path: PathSegment[]; message: string };
 
 function problemsOf(error: z.ZodError): ManifestProblem[] {
   const out: ManifestProblem[] = [];
   for (const issue of error.issues) {
     const at = issue.path.filter((p): p is PathSegment => typeof p === "string" || typeof p === "number");
     if (issue.code === "unrecognized_keys") {
-      const allowed = allowedKeys(at);
-      for (const key of issue.keys) out.push({ path: [...at, key], message: `unknown key "${key}"${allowed ? `; allowed here: ${allowed}` : ""}`, atKey: true });
+      const allowed = describeAllowedKeys(manifestSchema, at);
+      for (const key of issue.keys) out.push({ path: [...at, key], message: `unknown key "${key}"${allowed ? `; allowed here: ${allowed}` : ""}` });
     } else if (issue.code === "invalid_key") {
-      out.push({ path: at, message: issue.issues[0]?.message ?? issue.message, atKey: true });
+      out.push({ path: at, message: issue.issues[0]?.message ?? issue.message });
     } else if (issue.code === "invalid_type" && at.length === 0) {
-      out.push({ path: at, message: "a manifest is a mapping with project, environment, mode and services" + (/received (null|undefined)/.test(issue.message) ? " (the file is empty)" : "") , atKey: false });
+      out.push({ path: at, message: "a manifest is a mapping with project, environment, mode and services" + (/received (null|undefined)/.test(issue.message) ? " (the file is empty)" : "") });
     } else if (issue.code === "invalid_type" && at.at(-2) === "env" && issue.expected === "string") {
-      out.push({ path: at, message: "variable values are text: put the value in quotes", atKey: false });
+      out.push({ path: at, message: "variable values are text: put the value in quotes" });
     } else if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
-      out.push({ path: at, message: `${formatManifestPath(at.slice(-1))} is required (${issue.message.replace(/^Invalid input: /, "")})`, atKey: false });
-    } else out.push({ path: at, message: issue.message, atKey: false });
+      out.push({ path: at, message: `${formatManifestPath(at.slice(-1))} is required (a ${issue.expected})` });
+    } else out.push({ path: at, message: issue.message });
   }
   return out;
 }
@@ -127,8 +78,7 @@ export function validateManifest(value: unknown, opts: ValidateOptions = {}): Ma
       if ("path" in s.source && !path.isAbsolute(s.source.path)) {
         problems.push({
           path: ["services", i, "source", "path"],
-          message: `"${s.source.path}" is a relative path; a manifest sent to the API needs an absolute path or a git URL (the slipway CLI resolves relative paths against the manifest's folder)`,
-          atKey: false,
+          message: `"${s.source.path}" is a relative path; a manifest sent to the API needs an absolute path or a git URL (the slipway CLI resolves relative paths against the manifest's folder)`
         });
       }
     });
@@ -172,7 +122,7 @@ export function parseManifest(text: string, opts: ParseOptions = {}): Manifest {
   };
 }
 
-/** Offset of the YAML node a problem is about: the deepest node on its path that exists (the key itself for key problems). */
+/** Offset of the YAML key a problem is about, or of the deepest node on its path that exists. */
 function locate(doc: Document, problem: ManifestProblem): number | null {
   let node: unknown = doc.contents;
   let keyStart: number | null = null;
@@ -189,7 +139,8 @@ function locate(doc: Document, problem: ManifestProblem): number | null {
     } else break;
     found++;
   }
-  if (problem.atKey && found === problem.path.length && keyStart !== null) return keyStart;
+  // A problem with a key's value, or with the key itself (unknown key): point at the key's line.
+  if (found === problem.path.length && keyStart !== null) return keyStart;
   if ((isMap(node) || isSeq(node) || isScalar(node)) && node.range) return node.range[0];
   return keyStart;
 }

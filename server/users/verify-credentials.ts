@@ -5,6 +5,11 @@ import { signInAttempts, users } from "@/db/schema";
 import { dummyPasswordHash, verifyPassword } from "./password";
 
 export const MAX_FAILURES = 5;
+/**
+ * Failures for one email from all addresses together. The address comes from X-Forwarded-For, which
+ * a client can forge when no trusted proxy sets it: this bound holds whatever address is claimed.
+ */
+export const MAX_FAILURES_PER_EMAIL = 25;
 export const FAILURE_WINDOW_MS = 10 * 60 * 1000;
 
 export type CredentialsResult =
@@ -21,6 +26,13 @@ export async function verifyCredentials({ db, email, password, ip }: { db: Db; e
   const since = new Date(Date.now() - FAILURE_WINDOW_MS);
   const recent = and(eq(signInAttempts.email, normalized), eq(signInAttempts.ip, ip), eq(signInAttempts.success, false), gt(signInAttempts.createdAt, since));
   const [{ failures }] = await db.select({ failures: count() }).from(signInAttempts).where(recent);
+  const [{ total }] = await db
+    .select({ total: count() })
+    .from(signInAttempts)
+    .where(and(eq(signInAttempts.email, normalized), eq(signInAttempts.success, false), gt(signInAttempts.createdAt, since)));
+  if (total >= MAX_FAILURES_PER_EMAIL) {
+    return { ok: false, reason: "rate_limited", retryAfterSeconds: Math.ceil(FAILURE_WINDOW_MS / 1000) };
+  }
   if (failures >= MAX_FAILURES) {
     const [oldest] = await db.select({ at: signInAttempts.createdAt }).from(signInAttempts).where(recent).orderBy(signInAttempts.createdAt).limit(1);
     const retryAfterMs = oldest ? oldest.at.getTime() + FAILURE_WINDOW_MS - Date.now() : FAILURE_WINDOW_MS;

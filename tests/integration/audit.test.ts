@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asc, eq, gt, max } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
-import { auditEvents, deployments, memberships, serviceRuntime } from "@/db/schema";
+import { auditEvents, deployments, memberships, serviceRuntime, services, users } from "@/db/schema";
+import { hashPassword } from "@/server/users/password";
 import type { DeploymentStatus, RunningStatus } from "@/server/engine/deployment-status";
 import type { ServiceSpec } from "@/server/services/service-spec";
 import type { Role } from "@/server/policy/policy";
@@ -24,10 +25,12 @@ beforeAll(async () => {
   h = await createTestDb();
   const u = (name: string) => makeUser(h.db, `${name}-${Date.now()}@example.test`);
   people = { owner: await u("owner"), admin: await u("admin"), developer: await u("developer"), viewer: await u("viewer"), target: await u("target"), joiner: await u("joiner") };
+  await h.db.update(users).set({ passwordHash: await hashPassword(OWNER_PASSWORD) }).where(eq(users.id, people.owner.id));
 });
 afterAll(async () => h?.close());
 
 const IP = "198.51.100.7";
+const OWNER_PASSWORD = "owner's long password";
 
 /** A fresh organization with one member per role, a project with a staging and a production environment, and an admin's API token. */
 async function freshWorld() {
@@ -69,10 +72,15 @@ async function observed(serviceId: string, status: RunningStatus) {
 }
 type World = Awaited<ReturnType<typeof freshWorld>>;
 
-type Via = "owner" | "developer" | "viewer" | "joiner" | "token" | "cli";
+type Via = "owner" | "developer" | "viewer" | "joiner" | "token" | "cli" | "cliSignIn";
 
 /** The caller, and the actor fields every event it causes must carry. */
 async function callerVia(w: World, via: Via) {
+  if (via === "cliSignIn") {
+    // Nobody signed in yet: the CLI sends the owner's email and password (cli.login), from the CLI.
+    const api = await callerFrom(h.db, { ip: IP, client: "cli" });
+    return { api, actor: { actorUserId: people.owner.id, actorTokenId: null, actorLabel: people.owner.email, source: "cli", ip: IP } };
+  }
   if (via === "token" || via === "cli") {
     const api = await callerFrom(h.db, { bearer: w.adminToken.token, ip: `${IP}, 10.0.0.1`, client: via === "cli" ? "cli" : undefined });
     return { api, actor: { actorUserId: people.admin.id, actorTokenId: w.adminToken.row.id, actorLabel: `${people.admin.email} (token)`, source: via === "cli" ? "cli" : "api", ip: IP } };
@@ -357,6 +365,33 @@ const TABLE: Row[] = [
         await observed(w.web.id, "RUNNING");
         return api.runtime.restart({ serviceId: w.web.id });
       },
+    },
+  },
+  {
+    path: "cli.login",
+    via: "cliSignIn",
+    run: async (api, w) => {
+      const r = await api.cli.login({ email: people.owner.email, password: OWNER_PASSWORD, org: w.org.slug, hostname: "laptop" });
+      return [{ orgId: w.org.id, action: "token.create", resourceType: "token", resourceId: r.tokenId, resourceName: "cli@laptop", metadata: { role: "owner" } }];
+    },
+    refused: { via: "cliSignIn", code: "UNAUTHORIZED", call: (api, w) => api.cli.login({ email: people.owner.email, password: "not the password", org: w.org.slug }) },
+  },
+  {
+    path: "manifest.applyManifest",
+    via: "developer",
+    run: async (api, w) => {
+      // The service's source as a manifest must give it (absolute), so that only the port changes.
+      await h.db.update(services).set({ spec: { ...w.web.spec, source: { path: "/srv/hello-node" } } }).where(eq(services.id, w.web.id));
+      const manifest = { project: "shop", environment: "staging", mode: "staging", services: [{ name: "web", type: "application", source: { path: "/srv/hello-node" }, port: 9999 }] };
+      await api.manifest.applyManifest({ orgId: w.org.id, manifest });
+      return [{ orgId: w.org.id, action: "service.update", resourceType: "service", resourceId: w.web.id, resourceName: "shop/staging/web", metadata: { fields: ["port"], via: "manifest" } }];
+    },
+    // One refused change refuses the whole manifest: the staging project is untouched too.
+    refused: {
+      via: "developer",
+      code: "FORBIDDEN",
+      call: (api, w) =>
+        api.manifest.applyManifest({ orgId: w.org.id, manifest: { project: "shop", environment: "production", mode: "production", services: [{ name: "web", source: { path: "/srv/x" }, port: 1234 }] } }),
     },
   },
 ];

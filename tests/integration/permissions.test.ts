@@ -4,8 +4,10 @@
  * policy, a missing access check or a leak across organizations fails here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
-import { apiTokens, deployments, memberships, organizations, serviceRuntime } from "@/db/schema";
+import { apiTokens, deployments, logLines, memberships, organizations, serviceRuntime, users } from "@/db/schema";
+import { hashPassword } from "@/server/users/password";
 import type { DeploymentStatus, RunningStatus } from "@/server/engine/deployment-status";
 import { hashToken, newToken } from "@/server/auth/token-hash";
 import type { Role } from "@/server/policy/policy";
@@ -171,7 +173,28 @@ const TABLE: Row[] = [
   row({ path: "deployment.watch", variant: "production", access: viewer, input: async (f) => ({ deploymentId: (await f.deployment("production", "DEPLOYED")).id }) }),
   row({ path: "runtime.status", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
   row({ path: "runtime.logs", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.service("production")).id }) }),
+  // Seeded with one stored line, so the stream's first value comes from the backfill.
+  row({ path: "runtime.watchLogs", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.logged("production")).id }) }),
   row({ path: "runtime.watchStatus", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
+  // The CLI's sign-in: the email and password in the input are the credential, whoever calls.
+  row({ path: "cli.login", access: { kind: "public" }, input: async (f) => ({ email: f.users.owner.email, password: OWNER_PASSWORD, org: f.org.slug, hostname: "laptop" }) }),
+
+  // Manifests: reading a plan or an export needs only membership; applying needs what each change
+  // would need on its own (project.write to create a project, service.write in the mode's terms).
+  row({ path: "manifest.plan", access: viewer, input: async (f) => ({ orgId: f.org.id, manifest: manifestOf("shop", "staging", 9090) }) }),
+  row({ path: "manifest.export", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
+  row({ path: "manifest.applyManifest", variant: "creates a project", access: admin, input: async (f) => ({ orgId: f.org.id, manifest: manifestOf(uniq("newshop"), "staging", 9090) }) }),
+  ...(["staging", "production"] as const).map((mode) =>
+    row({
+      path: "manifest.applyManifest",
+      variant: `changes a ${mode} service`,
+      access: mode === "production" ? admin : developer,
+      input: async (f) => {
+        await f.service(mode);
+        return { orgId: f.org.id, manifest: manifestOf("shop", mode, 9090) };
+      },
+    }),
+  ),
   ...(["staging", "production"] as const).flatMap((mode) => {
     const run = mode === "production" ? admin : developer;
     return [
@@ -184,6 +207,11 @@ const TABLE: Row[] = [
     ];
   }),
 ];
+
+/** A manifest of project/environment (named after its mode) with the one service the fixture makes, on another port. */
+function manifestOf(project: string, mode: "staging" | "production", port: number) {
+  return { project, environment: mode, mode, services: [{ name: "web", type: "application", source: { path: "/srv/hello-node" }, port }] };
+}
 
 /** The expected outcome, from the table's access rule and the caller's standing. */
 function expectedOutcome(access: Access, actor: (typeof ACTORS)[ActorKey]): Outcome {
@@ -206,6 +234,7 @@ const RANK: Record<Role, number> = { viewer: 0, developer: 1, admin: 2, owner: 3
 let h: DbHandle;
 let people: Record<"owner" | "admin" | "developer" | "viewer" | "demoted" | "target" | "outsider", { id: string; email: string }>;
 let otherOrgToken: string;
+const OWNER_PASSWORD = "owner's long password";
 
 beforeAll(async () => {
   h = await createTestDb();
@@ -219,6 +248,8 @@ beforeAll(async () => {
     target: await u("target"),
     outsider: await u("outsider"),
   };
+  // The owner signs in with a real password (cli.login).
+  await h.db.update(users).set({ passwordHash: await hashPassword(OWNER_PASSWORD) }).where(eq(users.id, people.owner.id));
   const orgB = await makeOrg(h.db, "org-b");
   await addMember(h.db, orgB.id, people.outsider.id, "owner");
   // A's admin is also in B; the token they made there must not open A.
@@ -276,7 +307,13 @@ async function freshFixture() {
     await db.insert(serviceRuntime).values({ serviceId: svc.id, ...state }).onConflictDoUpdate({ target: serviceRuntime.serviceId, set: state });
     return svc;
   };
-  return { db, org, inviteOrg, users: people, tokens, project: projectOnce, environment: environmentOnce, service: serviceOnce, deployment, running };
+  /** The environment's service, with one stored log line. */
+  const logged = async (mode: "staging" | "production") => {
+    const svc = await serviceOnce(mode);
+    await db.insert(logLines).values({ serviceId: svc.id, stream: "stdout", line: "listening" });
+    return svc;
+  };
+  return { db, org, inviteOrg, users: people, tokens, project: projectOnce, environment: environmentOnce, service: serviceOnce, deployment, running, logged };
 }
 
 async function callerOf(f: Fixture, key: ActorKey): Promise<{ api: Caller; who: { userId: string; email: string } }> {

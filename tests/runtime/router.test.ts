@@ -509,7 +509,7 @@ async function startWsEcho(name: string): Promise<TestUpstream & { closed: Promi
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Upstream: ${name}\r\n\r\n`,
     );
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const onData = (d: Buffer) => {
       const parsed = wsParse(Buffer.concat([buf, d]));
       buf = parsed.rest;
@@ -533,7 +533,7 @@ async function startWsEcho(name: string): Promise<TestUpstream & { closed: Promi
 function wsClient(port: number, host: string, first?: string) {
   const socket = net.connect(port, "127.0.0.1");
   const key = crypto.randomBytes(16).toString("base64");
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   let head: string | null = null;
   const messages: string[] = [];
   let wake: () => void = () => {};

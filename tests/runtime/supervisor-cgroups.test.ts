@@ -122,8 +122,9 @@ describe("cgroup detection (fake trees)", () => {
   });
 
   it("neither writable: one line saying why, and no limits", () => {
-    const root = fakeTree({ "unified/cgroup.controllers": "pids" });
-    const mountinfo = [`40 30 0:37 / ${root}/unified rw - cgroup2 cgroup2 rw`, `34 30 0:31 / /proc/no-such-dir rw - cgroup cgroup rw,memory`].join("\n");
+    // The v1 "mount point" sits below a regular file, so nothing can be created there.
+    const root = fakeTree({ "unified/cgroup.controllers": "pids", "not-a-dir": "" });
+    const mountinfo = [`40 30 0:37 / ${root}/unified rw - cgroup2 cgroup2 rw`, `34 30 0:31 / ${root}/not-a-dir/memory rw - cgroup cgroup rw,memory`].join("\n");
     const backend = detectCgroups({ mountinfo, selfCgroup: "0::/\n", pid: 1 });
     expect(backend.kind).toBe("none");
     const limits = createLimits({ name: "x", memoryMb: 64 }, backend);

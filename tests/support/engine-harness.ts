@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import http from "node:http";
 import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
 import { deployments } from "@/db/schema";
@@ -13,7 +12,7 @@ import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
 import { ensureWorkDir } from "@/server/config/work-dir";
 import { actorOf, callerFor, makeUser } from "./actors";
 
-export const EXAMPLES = path.resolve(import.meta.dirname, "..", "..", "examples");
+export { EXAMPLES, getVia } from "./examples";
 
 /** A real engine + process runtime (router on an ephemeral port) over a test database. */
 export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: number } = {}) {
@@ -32,6 +31,7 @@ export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: num
     engine,
     runtime,
     root,
+    dataDir,
     async stop() {
       await engine.stop();
       fs.rmSync(root, { recursive: true, force: true });
@@ -65,15 +65,3 @@ export async function waitForDeployment(h: DbHandle, id: string, timeoutMs = 60_
   }
 }
 
-/** GET through the router with a Host header, like a browser opening the service URL. */
-export function getVia(routerPort: number, host: string, urlPath = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port: routerPort, path: urlPath, headers: { host }, agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-  });
-}

@@ -100,7 +100,7 @@ function installExitHook(): void {
 }
 
 /** Environment for the server: the parent's, without anything that would change which database it opens. */
-function serverEnv(opts: ServerOptions, port: number): NodeJS.ProcessEnv {
+function serverEnv(opts: ServerOptions, port: number, routerPort: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL", "SLIPWAY_ADMIN_EMAIL", "SLIPWAY_ADMIN_PASSWORD"]) delete env[k];
   Object.assign(env, {
@@ -109,6 +109,9 @@ function serverEnv(opts: ServerOptions, port: number): NodeJS.ProcessEnv {
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),
     SLIPWAY_DATA_DIR: opts.dataDir,
+    // Each test server gets its own router port and work folder: several may run at once.
+    SLIPWAY_ROUTER_PORT: String(routerPort),
+    SLIPWAY_WORK_DIR: `${opts.dataDir}-work`,
   });
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   for (const [k, v] of Object.entries(opts.env ?? {})) {
@@ -125,7 +128,7 @@ export async function spawnServer(opts: ServerOptions): Promise<ServerHandle> {
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: REPO_ROOT,
-    env: serverEnv(opts, port),
+    env: serverEnv(opts, port, await freePort()),
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so that a kill reaches anything it spawns.
     detached: true,

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { noRoutePage } from "./error-page";
-import { acceptsHtml, forwardRequestHeaders, scan } from "./forward-headers";
+import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
 import { normalizeHostname, Route, RouteTable, type Target } from "./route-table";
@@ -128,7 +128,7 @@ export class HttpRouter {
     const targets: readonly Target[] = Object.freeze(
       upstreams.map((u) => {
         const host = u.host ?? DEFAULT_UPSTREAM_HOST;
-        return { upstream: { ...u }, host, port: u.port, agent: this.pool.acquire(host, u.port) };
+        return { upstream: { ...u }, host, port: u.port, endpoint: this.pool.acquire(host, u.port) };
       }),
     );
     const metrics = this.registry.for(info.serviceId);
@@ -177,18 +177,18 @@ export class HttpRouter {
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
-    const headers = forwardRequestHeaders(req.rawHeaders, remoteAddress(req.socket), false);
+    const head = requestHead(req.method ?? "GET", req.url ?? "/", req.rawHeaders, remoteAddress(req.socket), false);
     const route = this.table.lookup(scan.host);
     if (route === undefined) {
       writePage(res, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
       return;
     }
-    new HttpExchange(this.finish, route, req, res, headers, start, scan.contentLength, scan.chunked);
+    new HttpExchange(this.finish, route, req, res, head, start, scan.contentLength, scan.chunked);
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const start = performance.now();
-    const headers = forwardRequestHeaders(req.rawHeaders, remoteAddress(req.socket), true);
+    const headers = requestHead(req.method ?? "GET", req.url ?? "/", req.rawHeaders, remoteAddress(req.socket), true);
     const route = this.table.lookup(scan.host);
     if (route === undefined) {
       rejectUpgrade(socket, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));

@@ -1,16 +1,19 @@
 import "server-only";
-import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import { acceptsHtml, forwardResponseHeaders, responseScan } from "./forward-headers";
+import { acceptsHtml } from "./forward-headers";
 import { noInstancePage, upstreamErrorPage, type ErrorPage } from "./error-page";
+import type { ResponseHead } from "./response-head";
 import type { Route, Target } from "./route-table";
-import { KEEP_ALIVE_HINT, type HintedSocket } from "./upstream-pool";
+import type { ResponseHandler, UpstreamConnection, UpstreamError } from "./upstream-connection";
+import type { ConnectionWaiter } from "./upstream-pool";
 
 /**
  * One proxied HTTP request: pick an instance, send the request, stream the response back, retry on
  * another instance when the connection fails before any response byte and the request can be
- * replayed, and report the outcome once.
+ * replayed, and report the outcome once. Its methods are the connection's callbacks, so a request
+ * costs one object and one closure (the client 'close' listener), plus more only for bodies.
  */
 
 /** Request bodies up to this size are read fully before sending, so they can be sent again on a retry. */
@@ -29,32 +32,34 @@ const BODY_STREAMED = 2;
 /** Methods that are safe to send again even if the instance might have seen them (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
-export class HttpExchange {
+export class HttpExchange implements ResponseHandler, ConnectionWaiter {
   private target: Target | null = null;
   private tried: Target[] | null = null;
-  private proxyReq: ClientRequest | null = null;
-  private upRes: IncomingMessage | null = null;
+  private conn: UpstreamConnection | null = null;
   private mode: number;
   private chunks: Buffer[] | null = null;
   private buffered = 0;
   private body: Buffer | null = null;
   /** Body bytes started flowing to the instance: no retry from here on. */
   private streaming = false;
+  /** The instance's response head arrived (and was passed on). */
+  private answered = false;
   private status = 0;
   private bytes = 0;
   private truncated = false;
   private closed = false;
-  private waitingDrain = false;
+  private drainHooked = false;
 
   constructor(
     private readonly onDone: ExchangeListener,
     private readonly route: Route,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly headers: string[],
+    /** Request line and forwarded headers, without framing headers or the blank line. */
+    private readonly head: string,
     private readonly start: number,
-    contentLength: number,
-    chunked: boolean,
+    private readonly contentLength: number,
+    private readonly chunked: boolean,
   ) {
     res.on("close", this.onClientClose);
     if (chunked) this.mode = BODY_BUFFERED;
@@ -64,158 +69,170 @@ export class HttpExchange {
 
     if (this.mode === BODY_BUFFERED) {
       this.chunks = [];
-      req.on("data", this.onBodyData);
-      req.on("end", this.onBodyEnd);
+      const onData = (chunk: Buffer) => {
+        const chunks = this.chunks;
+        if (chunks === null) return;
+        chunks.push(chunk);
+        this.buffered += chunk.length;
+        if (this.buffered > MAX_BUFFERED_BODY) {
+          // A chunked body larger than we keep for retries: stream it, starting with what we have.
+          req.pause();
+          req.removeListener("data", onData);
+          req.removeListener("end", onEnd);
+          this.mode = BODY_STREAMED;
+          this.dispatch();
+        }
+      };
+      const onEnd = () => {
+        const chunks = this.chunks;
+        if (chunks === null) return;
+        this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.buffered);
+        this.chunks = null;
+        this.dispatch();
+      };
+      req.on("data", onData);
+      req.on("end", onEnd);
     } else {
       this.dispatch();
     }
   }
-
-  private onBodyData = (chunk: Buffer): void => {
-    const chunks = this.chunks;
-    if (chunks === null) return;
-    chunks.push(chunk);
-    this.buffered += chunk.length;
-    if (this.buffered > MAX_BUFFERED_BODY) {
-      // A chunked body larger than we keep for retries: stream it, starting with what we have.
-      this.req.pause();
-      this.req.removeListener("data", this.onBodyData);
-      this.req.removeListener("end", this.onBodyEnd);
-      this.mode = BODY_STREAMED;
-      this.dispatch();
-    }
-  };
-
-  private onBodyEnd = (): void => {
-    const chunks = this.chunks;
-    if (chunks === null) return;
-    this.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.buffered);
-    this.chunks = null;
-    this.dispatch();
-  };
 
   private dispatch(): void {
     if (this.closed) return;
     const route = this.route;
     const target = route.removed ? undefined : route.pick(this.tried);
     if (target === undefined) {
+      const html = acceptsHtml(this.req.rawHeaders);
       this.respondPage(
         route.removed || route.targets.length === 0
-          ? noInstancePage(route.info, route.hostname, acceptsHtml(this.req.rawHeaders))
-          : upstreamErrorPage(route.info, route.hostname, acceptsHtml(this.req.rawHeaders)),
+          ? noInstancePage(route.info, route.hostname, html)
+          : upstreamErrorPage(route.info, route.hostname, html),
       );
       return;
     }
     this.target = target;
-    const req = this.req;
-    const proxyReq = http.request({
-      host: target.host,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: this.headers,
-      agent: target.agent,
-    });
-    this.proxyReq = proxyReq;
-    proxyReq.on("response", this.onResponse);
-    proxyReq.on("error", this.onProxyError);
-    if (this.mode === BODY_NONE) proxyReq.end();
-    else if (this.mode === BODY_BUFFERED) proxyReq.end(this.body);
-    else proxyReq.on("socket", this.onProxySocket);
+    target.endpoint.acquire(this);
   }
 
-  /** Streamed bodies start flowing once the instance accepted the connection, so a refused connection can still be retried. */
-  private onProxySocket = (socket: Socket): void => {
-    if (socket.connecting) socket.once("connect", this.startStreaming);
-    else this.startStreaming();
-  };
+  onConnection(conn: UpstreamConnection): boolean {
+    if (this.closed) return false;
+    this.conn = conn;
+    const mode = this.mode;
+    let framing: string;
+    if (mode === BODY_NONE) framing = this.contentLength === 0 ? "Content-Length: 0\r\n\r\n" : "\r\n";
+    else if (mode === BODY_BUFFERED) framing = `Content-Length: ${(this.body as Buffer).length}\r\n\r\n`;
+    else framing = this.chunked ? "Transfer-Encoding: chunked\r\n\r\n" : `Content-Length: ${this.contentLength}\r\n\r\n`;
+    conn.send(this, this.head + framing, this.body, this.req.method === "HEAD", false, mode === BODY_STREAMED);
+    if (mode === BODY_STREAMED) this.streamBody(conn);
+    return true;
+  }
 
-  private startStreaming = (): void => {
-    const proxyReq = this.proxyReq;
-    if (this.closed || proxyReq === null || proxyReq.destroyed || this.streaming) return;
+  onConnectError(err: NodeJS.ErrnoException): void {
+    // Nothing reached the instance: always safe to try another.
+    this.retryOrFail(err.code ?? "ECONNREFUSED", true);
+  }
+
+  /** Streamed bodies start flowing once a connection is ready, so a refused connection can still be retried. */
+  private streamBody(conn: UpstreamConnection): void {
     this.streaming = true;
+    const chunked = this.chunked;
     const pending = this.chunks;
     this.chunks = null;
-    if (pending !== null) for (const chunk of pending) proxyReq.write(chunk);
-    this.req.pipe(proxyReq);
-  };
+    if (pending !== null) for (const chunk of pending) conn.writeBody(chunk, chunked);
+    const req = this.req;
+    const resume = () => req.resume();
+    req.on("data", (chunk: Buffer) => {
+      if (this.conn !== conn) return;
+      if (!conn.writeBody(chunk, chunked)) {
+        req.pause();
+        conn.socket.once("drain", resume);
+      }
+    });
+    req.on("end", () => {
+      if (this.conn === conn) conn.endBody(chunked);
+    });
+    req.resume();
+  }
 
-  private onProxyError = (err: NodeJS.ErrnoException): void => {
-    // After the response started, a failure shows as an incomplete response (onUpstreamClose).
-    if (this.closed || this.upRes !== null) return;
-    const proxyReq = this.proxyReq;
-    const retryable =
-      !this.streaming && (IDEMPOTENT.has(this.req.method ?? "") || err.code === "ECONNREFUSED" || proxyReq?.reusedSocket === true);
-    if (retryable && this.target !== null) {
+  onResponseHead(head: ResponseHead): void {
+    this.answered = true;
+    try {
+      this.res.writeHead(head.status, head.reason === "" ? undefined : head.reason, head.headers);
+    } catch {
+      // Headers Node refuses to send (invalid characters): the instance's response is unusable.
+      this.answered = false;
+      this.conn?.destroy();
+      this.conn = null;
+      this.respondPage(upstreamErrorPage(this.route.info, this.route.hostname, false));
+      return;
+    }
+    this.status = head.status;
+  }
+
+  onResponseData(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (!this.res.write(chunk) && !this.closed) {
+      this.conn?.pause();
+      if (!this.drainHooked) {
+        this.drainHooked = true;
+        this.res.on("drain", () => this.conn?.resume());
+      }
+    }
+  }
+
+  onResponseEnd(last: Buffer | null): void {
+    this.conn = null;
+    if (last === null) {
+      this.res.end();
+    } else {
+      this.bytes += last.length;
+      this.res.end(last);
+    }
+  }
+
+  onUpgrade(_head: ResponseHead, socket: Socket): void {
+    // Never asked for on this path (the connection only accepts 101 for upgrade requests).
+    socket.destroy();
+    this.conn = null;
+    this.respondPage(upstreamErrorPage(this.route.info, this.route.hostname, false));
+  }
+
+  onUpstreamError(err: UpstreamError, responseStarted: boolean, reused: boolean): void {
+    this.conn = null;
+    if (this.closed) return;
+    if (this.answered) {
+      // The instance dropped the connection mid-response: the client must not take it as complete.
+      this.truncated = true;
+      this.res.destroy();
+      return;
+    }
+    // A request may be sent again if the instance cannot have acted on it: never on a response byte
+    // or once the body streamed; for non-idempotent methods only on a reused keep-alive connection
+    // (closed by the instance while idle, the request never read).
+    const replayable = !responseStarted && !this.streaming && (reused || IDEMPOTENT.has(this.req.method ?? ""));
+    this.retryOrFail(err.code, replayable);
+  }
+
+  private retryOrFail(_code: string, replayable: boolean): void {
+    if (this.closed) return;
+    if (replayable && this.target !== null) {
       (this.tried ??= []).push(this.target);
       this.dispatch();
       return;
     }
     this.respondPage(upstreamErrorPage(this.route.info, this.route.hostname, acceptsHtml(this.req.rawHeaders)));
-  };
+  }
 
-  private onResponse = (upRes: IncomingMessage): void => {
-    if (this.closed) {
-      upRes.destroy();
-      return;
-    }
-    this.upRes = upRes;
-    const headers = forwardResponseHeaders(upRes.rawHeaders, false);
-    if (responseScan.keepAliveMs >= 0) (upRes.socket as HintedSocket)[KEEP_ALIVE_HINT] = responseScan.keepAliveMs;
-    const status = upRes.statusCode ?? 502;
-    try {
-      this.res.writeHead(status, upRes.statusMessage, headers);
-    } catch {
-      // Headers Node refuses to send (invalid characters): the instance's response is unusable.
-      upRes.destroy();
-      this.upRes = null;
-      this.respondPage(upstreamErrorPage(this.route.info, this.route.hostname, false));
-      return;
-    }
-    this.status = status;
-    upRes.on("data", this.onUpstreamData);
-    upRes.on("end", this.onUpstreamEnd);
-    upRes.on("close", this.onUpstreamClose);
-  };
-
-  private onUpstreamData = (chunk: Buffer): void => {
-    this.bytes += chunk.length;
-    if (!this.res.write(chunk) && !this.closed) {
-      this.upRes?.pause();
-      if (!this.waitingDrain) {
-        this.waitingDrain = true;
-        this.res.on("drain", this.onClientDrain);
-      }
-    }
-  };
-
-  private onClientDrain = (): void => {
-    this.upRes?.resume();
-  };
-
-  private onUpstreamEnd = (): void => {
-    this.res.end();
-  };
-
-  private onUpstreamClose = (): void => {
-    const upRes = this.upRes;
-    if (upRes !== null && !upRes.complete && !this.closed) {
-      // The instance dropped the connection mid-response: the client must not take it as complete.
-      this.truncated = true;
-      this.res.destroy();
-    }
-  };
-
-  private onClientClose = (): void => {
+  private readonly onClientClose = (): void => {
     if (this.closed) return;
     this.closed = true;
-    const res = this.res;
     let status = this.status;
-    if (!res.writableFinished) {
+    if (!this.res.writableFinished) {
       status = this.truncated ? 502 : CLIENT_CLOSED_STATUS;
-      const proxyReq = this.proxyReq;
-      if (proxyReq !== null && !proxyReq.destroyed) proxyReq.destroy();
-      this.upRes?.destroy();
+      const conn = this.conn;
+      this.conn = null;
+      // Mid-exchange: the connection cannot be reused; closing it aborts the request upstream.
+      conn?.destroy();
     }
     this.onDone(this.route, status, performance.now() - this.start, this.bytes);
   };

@@ -1,39 +1,46 @@
 import "server-only";
-import http, { type ClientRequest, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
-import { acceptsHtml, forwardResponseHeaders } from "./forward-headers";
+import { acceptsHtml } from "./forward-headers";
 import { noInstancePage, rawResponse, reasonPhrase, upstreamErrorPage, type ErrorPage } from "./error-page";
 import type { ExchangeListener } from "./proxy-exchange";
+import type { ResponseHead } from "./response-head";
 import type { Route, Target } from "./route-table";
+import type { ResponseHandler, UpstreamConnection, UpstreamError } from "./upstream-connection";
+import type { ConnectionWaiter } from "./upstream-pool";
 
 /**
- * An `Upgrade` request (WebSocket and others): sent to an instance like any GET (with retries on
- * connection failures), then, once the instance answers 101, the two raw sockets are piped both ways
- * until either side closes. Metrics count the handshake (status and time to 101).
+ * An `Upgrade` request (WebSocket and others): sent to an instance on a connection of its own (with
+ * retries on connection failures, like a GET), then, once the instance answers 101, the two raw
+ * sockets are piped both ways until either side closes. Metrics count the handshake (status and
+ * time to 101). An instance that declines gets its answer passed on, and the connection closed.
  */
-export class UpgradeExchange {
+export class UpgradeExchange implements ResponseHandler, ConnectionWaiter {
   private tried: Target[] | null = null;
   private target: Target | null = null;
-  private proxyReq: ClientRequest | null = null;
-  private upstreamSocket: Duplex | null = null;
+  private conn: UpstreamConnection | null = null;
+  private upstream: Socket | null = null;
   private answered = false;
   private closed = false;
+  private status = 0;
+  private bytes = 0;
 
   constructor(
     private readonly onDone: ExchangeListener,
     private readonly route: Route,
     private readonly req: IncomingMessage,
     private readonly socket: Duplex,
-    head: Buffer,
-    private readonly headers: string[],
+    bodyHead: Buffer,
+    /** Request line and forwarded headers (Upgrade kept), without the blank line. */
+    private readonly head: string,
     private readonly start: number,
   ) {
     socket.on("error", this.onClientError);
     socket.on("close", this.onClientClose);
     // Bytes the client sent after its handshake belong to the instance: they go first once piped.
-    if (head.length > 0) socket.unshift(head);
+    if (bodyHead.length > 0) socket.unshift(bodyHead);
     this.dispatch();
   }
 
@@ -51,104 +58,112 @@ export class UpgradeExchange {
       return;
     }
     this.target = target;
-    // Upgraded connections leave any pool, so they get their own connection.
-    const proxyReq = http.request({
-      host: target.host,
-      port: target.port,
-      method: this.req.method,
-      path: this.req.url,
-      headers: this.headers,
-      agent: false,
-    });
-    this.proxyReq = proxyReq;
-    proxyReq.on("upgrade", this.onUpgrade);
-    proxyReq.on("response", this.onResponse);
-    proxyReq.on("error", this.onProxyError);
-    proxyReq.end();
+    target.endpoint.openDedicated(this);
   }
 
-  private onProxyError = (): void => {
-    if (this.closed || this.answered) return;
+  onConnection(conn: UpstreamConnection): boolean {
+    if (this.closed) return false;
+    this.conn = conn;
+    conn.send(this, `${this.head}\r\n`, null, false, true, false);
+    return true;
+  }
+
+  onConnectError(): void {
+    this.retry();
+  }
+
+  onUpstreamError(_err: UpstreamError, responseStarted: boolean): void {
+    this.conn = null;
+    if (this.closed) return;
+    if (this.answered) {
+      this.socket.destroy();
+      return;
+    }
+    if (!responseStarted) this.retry();
+    else this.respondPage(upstreamErrorPage(this.route.info, this.route.hostname, false));
+  }
+
+  private retry(): void {
+    if (this.closed) return;
     if (this.target !== null) (this.tried ??= []).push(this.target);
     this.dispatch();
-  };
+  }
 
-  private onUpgrade = (upRes: IncomingMessage, upstream: Socket, upstreamHead: Buffer): void => {
+  onUpgrade(head: ResponseHead, upstream: Socket, rest: Buffer): void {
+    this.conn = null;
     if (this.closed) {
       upstream.destroy();
       return;
     }
     this.answered = true;
-    this.upstreamSocket = upstream;
-    const status = upRes.statusCode ?? 101;
+    this.upstream = upstream;
     const socket = this.socket;
-    socket.write(head(status, upRes.statusMessage, forwardResponseHeaders(upRes.rawHeaders, true)), "latin1");
-    if (upstreamHead.length > 0) socket.write(upstreamHead);
-    upstream.setNoDelay(true);
-    upstream.on("error", this.onUpstreamError);
-    upstream.on("close", this.onUpstreamClose);
+    socket.write(statusAndHeaders(head.status, head.reason, head.headers), "latin1");
+    if (rest.length > 0) socket.write(rest);
+    upstream.on("error", this.onUpstreamSocketEnd);
+    upstream.on("close", this.onUpstreamSocketEnd);
     upstream.pipe(socket);
     socket.pipe(upstream);
-    this.onDone(this.route, status, performance.now() - this.start, 0);
-  };
+    this.onDone(this.route, head.status, performance.now() - this.start, 0);
+  }
 
-  /** The instance declined the upgrade (an ordinary response): pass it on and close. */
-  private onResponse = (upRes: IncomingMessage): void => {
-    if (this.closed) {
-      upRes.destroy();
-      return;
-    }
+  /** The instance declined the upgrade with an ordinary response: pass it on, then close. */
+  onResponseHead(head: ResponseHead, hasBody: boolean): void {
     this.answered = true;
-    const status = upRes.statusCode ?? 502;
-    const headers = forwardResponseHeaders(upRes.rawHeaders, false);
-    headers.push("connection", "close");
-    this.socket.write(head(status, upRes.statusMessage, headers), "latin1");
-    let bytes = 0;
-    upRes.on("data", (chunk: Buffer) => {
-      bytes += chunk.length;
-      this.socket.write(chunk);
-    });
-    upRes.on("end", () => {
-      this.onDone(this.route, status, performance.now() - this.start, bytes);
-      this.socket.end();
-    });
-    upRes.on("close", () => {
-      if (!upRes.complete) this.socket.destroy();
-    });
-  };
+    this.status = head.status;
+    const headers: string[] = [];
+    for (let i = 0; i < head.headers.length; i += 2) {
+      const lower = head.headers[i].toLowerCase();
+      if (lower === "connection" || lower === "keep-alive" || lower === "upgrade") continue;
+      headers.push(head.headers[i], head.headers[i + 1]);
+    }
+    headers.push("Connection", "close");
+    this.socket.write(statusAndHeaders(head.status, head.reason, headers), "latin1");
+    if (!hasBody) this.onResponseEnd(null);
+  }
 
-  private onUpstreamError = (): void => {
+  onResponseData(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.socket.write(chunk);
+  }
+
+  onResponseEnd(last: Buffer | null): void {
+    this.conn = null;
+    if (last !== null) this.bytes += last.length;
+    if (!this.closed) this.onDone(this.route, this.status, performance.now() - this.start, this.bytes);
+    this.closed = true;
+    if (last !== null) this.socket.end(last);
+    else this.socket.end();
+  }
+
+  private readonly onUpstreamSocketEnd = (): void => {
     this.socket.destroy();
   };
 
-  private onUpstreamClose = (): void => {
+  private readonly onClientError = (): void => {
     this.socket.destroy();
   };
 
-  private onClientError = (): void => {
-    this.socket.destroy();
-  };
-
-  private onClientClose = (): void => {
+  private readonly onClientClose = (): void => {
+    this.upstream?.destroy();
+    this.conn?.destroy();
+    this.conn = null;
     if (this.closed) return;
     this.closed = true;
-    this.upstreamSocket?.destroy();
-    if (!this.answered) {
-      this.proxyReq?.destroy();
-      this.onDone(this.route, 499, performance.now() - this.start, 0);
-    }
+    if (!this.answered) this.onDone(this.route, 499, performance.now() - this.start, 0);
   };
 
   private respondPage(page: ErrorPage): void {
     this.answered = true;
+    this.closed = true;
     this.socket.end(rawResponse(page));
     this.onDone(this.route, page.status, performance.now() - this.start, page.body.length);
   }
 }
 
 /** Status line and headers, written by hand (as latin1, like Node) since the socket has left the HTTP server. */
-function head(status: number, message: string | undefined, headers: string[]): string {
-  let s = `HTTP/1.1 ${status} ${message || reasonPhrase(status)}\r\n`;
+function statusAndHeaders(status: number, reason: string, headers: string[]): string {
+  let s = `HTTP/1.1 ${status} ${reason || reasonPhrase(status)}\r\n`;
   for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${s}\r\n`;
 }

@@ -1,10 +1,10 @@
 import "server-only";
 import type { ServiceMetrics } from "./router-metrics";
-import type { UpstreamAgent } from "./upstream-pool";
+import type { UpstreamEndpoint } from "./upstream-pool";
 import type { RouteInfo, RouteSnapshot, Upstream } from "./types";
 
-/** An upstream resolved for the hot path: address, its keep-alive agent, nothing to compute per request. */
-export type Target = { readonly upstream: Upstream; readonly host: string; readonly port: number; readonly agent: UpstreamAgent };
+/** An upstream resolved for the hot path: address and its connection pool, nothing to compute per request. */
+export type Target = { readonly upstream: Upstream; readonly host: string; readonly port: number; readonly endpoint: UpstreamEndpoint };
 
 /**
  * One hostname's routing state. The object lives as long as the hostname is routed; `setRoute`

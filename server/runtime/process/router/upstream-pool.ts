@@ -1,76 +1,165 @@
 import "server-only";
-import http from "node:http";
 import net from "node:net";
-import type { Duplex } from "node:stream";
+import { performance } from "node:perf_hooks";
+import { UpstreamConnection, type ConnectionOwner } from "./upstream-connection";
 
 /**
- * Keep-alive connection pools to upstream instances: one http.Agent per host:port, shared by every
+ * Keep-alive connection pools to upstream instances: one endpoint per host:port, shared by every
  * route that points there and reference-counted by them. When no route references an instance any
- * more its agent is retired: idle sockets are closed at once and busy ones are closed when their
- * request ends, so requests in flight to an old instance during a rollout finish normally.
+ * more its endpoint is retired: idle connections close at once and busy ones when their exchange
+ * ends, so requests in flight to an old instance during a rollout finish normally.
  */
 
-/** Concurrent connections to one instance; further requests queue in the agent. */
-export const MAX_SOCKETS_PER_UPSTREAM = 512;
-/** Idle keep-alive connections kept per instance. */
-export const MAX_FREE_SOCKETS_PER_UPSTREAM = 128;
+/** Concurrent connections to one instance; further requests wait for one to come free. */
+export const MAX_CONNECTIONS_PER_UPSTREAM = 512;
+/** Idle connections kept per instance. */
+export const MAX_IDLE_PER_UPSTREAM = 128;
 /**
- * Idle keep-alive connections are closed after this long (set when a socket goes idle, see
- * keepSocketAlive; the agent destroys a free socket whose timeout fires), so the router gives a connection up before
- * the instance does (Node's default keepAliveTimeout is 5 s) and does not reuse a half-closed one.
+ * Idle connections are not reused (and are closed) after this long, or 1 s before the timeout the
+ * instance announced with `Keep-Alive: timeout=N` if shorter, so the router never sends a request
+ * on a connection the instance is closing. Node's own default keepAliveTimeout is 5 s.
  */
-export const IDLE_SOCKET_TIMEOUT_MS = 4_000;
-
-/** Set by the proxy on an upstream socket from the instance's `Keep-Alive: timeout=N` (ms). */
-export const KEEP_ALIVE_HINT = Symbol("slipway.keepAliveHint");
-export type HintedSocket = net.Socket & { [KEEP_ALIVE_HINT]?: number };
-
-/** Margin kept under an instance's announced keep-alive timeout (Node's own agent uses 1 s too). */
+export const IDLE_TIMEOUT_MS = 4_000;
 const HINT_MARGIN_MS = 1_000;
+/** An instance that does not accept a connection within this time counts as failed (the request moves on). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+const SWEEP_INTERVAL_MS = 1_000;
 
-export class UpstreamAgent extends http.Agent {
+/** Someone waiting for a connection. Returns false when it no longer wants one (its client left). */
+export interface ConnectionWaiter {
+  onConnection(conn: UpstreamConnection): boolean;
+  onConnectError(err: NodeJS.ErrnoException): void;
+}
+
+export class UpstreamEndpoint implements ConnectionOwner {
   retired = false;
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly all = new Set<UpstreamConnection>();
+  private readonly waiting: ConnectionWaiter[] = [];
+  /** Pooled connections open or opening (upgrade connections are not counted). */
+  private pooled = 0;
 
-  constructor() {
-    super({
-      keepAlive: true,
-      keepAliveMsecs: 1_000,
-      maxSockets: MAX_SOCKETS_PER_UPSTREAM,
-      maxFreeSockets: MAX_FREE_SOCKETS_PER_UPSTREAM,
-      scheduling: "lifo",
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  /** Hands `waiter` an idle connection, a new one once connected, or queues it. */
+  acquire(waiter: ConnectionWaiter): void {
+    const idle = this.idle;
+    if (idle.length > 0) {
+      const now = performance.now();
+      while (idle.length > 0) {
+        const conn = idle.pop() as UpstreamConnection;
+        if (conn.alive && now - conn.idleSince < idleLimit(conn)) {
+          if (waiter.onConnection(conn)) return;
+          idle.push(conn);
+          return;
+        }
+        conn.destroy();
+      }
+    }
+    if (this.pooled < MAX_CONNECTIONS_PER_UPSTREAM) this.open(waiter, true);
+    else this.waiting.push(waiter);
+  }
+
+  /** A connection of its own, outside the pool (for an upgrade, which keeps the socket). */
+  openDedicated(waiter: ConnectionWaiter): void {
+    this.open(waiter, false);
+  }
+
+  private open(waiter: ConnectionWaiter, pooled: boolean): void {
+    if (pooled) this.pooled++;
+    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
+    const conn = new UpstreamConnection(socket, pooled ? this : dedicatedOwner(this));
+    this.all.add(conn);
+    const onConnectError = (err: NodeJS.ErrnoException) => waiter.onConnectError(err);
+    const onConnectTimeout = () => {
+      const err: NodeJS.ErrnoException = new Error(`connecting to ${this.host}:${this.port} timed out`);
+      err.code = "ETIMEDOUT";
+      socket.destroy(err);
+    };
+    socket.once("error", onConnectError);
+    socket.setTimeout(CONNECT_TIMEOUT_MS, onConnectTimeout);
+    socket.once("connect", () => {
+      socket.removeListener("error", onConnectError);
+      socket.setTimeout(0, onConnectTimeout);
+      socket.removeListener("timeout", onConnectTimeout);
+      socket.setKeepAlive(true, 1_000);
+      if (!waiter.onConnection(conn)) {
+        if (pooled) this.release(conn);
+        else conn.destroy();
+      }
     });
   }
 
-  /**
-   * Called when a response ends: may the socket go back to the pool? Same as Node's, except that the
-   * instance's keep-alive hint comes from the proxy's header scan (Node's reads `res.headers`, which
-   * builds a header object on every response).
-   */
-  override keepSocketAlive(socket: Duplex): boolean {
-    if (this.retired || !(socket instanceof net.Socket)) return false;
-    socket.setKeepAlive(true, 1_000);
-    socket.unref();
-    let timeout = IDLE_SOCKET_TIMEOUT_MS;
-    const hint = (socket as HintedSocket)[KEEP_ALIVE_HINT];
-    if (hint !== undefined && hint >= 0) {
-      if (hint - HINT_MARGIN_MS <= 0) return false;
-      if (hint - HINT_MARGIN_MS < timeout) timeout = hint - HINT_MARGIN_MS;
+  /** A connection finished an exchange and may carry another. */
+  release(conn: UpstreamConnection): void {
+    while (this.waiting.length > 0) {
+      const next = this.waiting.shift() as ConnectionWaiter;
+      if (next.onConnection(conn)) return;
     }
-    if (socket.timeout !== timeout) socket.setTimeout(timeout);
-    return true;
+    if (this.retired || !conn.alive || this.idle.length >= MAX_IDLE_PER_UPSTREAM) {
+      conn.destroy();
+      return;
+    }
+    conn.idleSince = performance.now();
+    this.idle.push(conn);
   }
 
-  /** True when it holds no socket, busy or idle. */
-  isEmpty(): boolean {
-    for (const key in this.sockets) if ((this.sockets[key]?.length ?? 0) > 0) return false;
-    for (const key in this.freeSockets) if ((this.freeSockets[key]?.length ?? 0) > 0) return false;
-    return true;
+  /** A connection closed or left the pool (upgraded). */
+  forget(conn: UpstreamConnection): void {
+    if (!this.all.delete(conn)) return;
+    this.pooled--;
+    const i = this.idle.indexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    // Someone waiting for a free slot gets a new connection.
+    if (this.waiting.length > 0 && this.pooled < MAX_CONNECTIONS_PER_UPSTREAM) {
+      this.open(this.waiting.shift() as ConnectionWaiter, true);
+    }
+  }
+
+  forgetDedicated(conn: UpstreamConnection): void {
+    this.all.delete(conn);
+  }
+
+  /** Closes idle connections past their time. */
+  sweep(now: number): void {
+    const idle = this.idle;
+    for (let i = idle.length - 1; i >= 0; i--) {
+      const conn = idle[i];
+      if (!conn.alive || now - conn.idleSince >= idleLimit(conn)) conn.destroy();
+    }
   }
 
   retire(): void {
     this.retired = true;
-    for (const key in this.freeSockets) for (const s of this.freeSockets[key] ?? []) s.destroy();
+    for (const conn of [...this.idle]) conn.destroy();
   }
+
+  isEmpty(): boolean {
+    return this.all.size === 0 && this.waiting.length === 0;
+  }
+
+  destroy(): void {
+    this.retired = true;
+    this.waiting.length = 0;
+    for (const conn of [...this.all]) conn.destroy();
+  }
+}
+
+function idleLimit(conn: UpstreamConnection): number {
+  const hint = conn.hintMs;
+  if (hint < 0) return IDLE_TIMEOUT_MS;
+  const limit = hint - HINT_MARGIN_MS;
+  return limit < IDLE_TIMEOUT_MS ? limit : IDLE_TIMEOUT_MS;
+}
+
+function dedicatedOwner(endpoint: UpstreamEndpoint): ConnectionOwner {
+  return {
+    release: (conn) => conn.destroy(),
+    forget: (conn) => endpoint.forgetDedicated(conn),
+  };
 }
 
 export function upstreamKey(host: string, port: number): string {
@@ -78,38 +167,49 @@ export function upstreamKey(host: string, port: number): string {
 }
 
 export class UpstreamPool {
-  private readonly live = new Map<string, { agent: UpstreamAgent; refs: number }>();
-  /** Retired agents that may still carry requests in flight; pruned as they empty. */
-  private readonly retired = new Set<UpstreamAgent>();
+  private readonly live = new Map<string, { endpoint: UpstreamEndpoint; refs: number }>();
+  /** Retired endpoints that may still carry requests in flight; pruned as they empty. */
+  private readonly retired = new Set<UpstreamEndpoint>();
+  private sweeper: NodeJS.Timeout | null = null;
 
-  acquire(host: string, port: number): UpstreamAgent {
+  acquire(host: string, port: number): UpstreamEndpoint {
     const key = upstreamKey(host, port);
     const entry = this.live.get(key);
     if (entry) {
       entry.refs++;
-      return entry.agent;
+      return entry.endpoint;
     }
-    const agent = new UpstreamAgent();
-    this.live.set(key, { agent, refs: 1 });
-    return agent;
+    const endpoint = new UpstreamEndpoint(host, port);
+    this.live.set(key, { endpoint, refs: 1 });
+    if (this.sweeper === null) {
+      this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+      this.sweeper.unref();
+    }
+    return endpoint;
   }
 
   release(host: string, port: number): void {
     const key = upstreamKey(host, port);
     const entry = this.live.get(key);
-    if (!entry) return;
-    if (--entry.refs > 0) return;
+    if (!entry || --entry.refs > 0) return;
     this.live.delete(key);
-    entry.agent.retire();
-    for (const agent of this.retired) if (agent.isEmpty()) this.retired.delete(agent);
-    if (!entry.agent.isEmpty()) this.retired.add(entry.agent);
+    entry.endpoint.retire();
+    if (!entry.endpoint.isEmpty()) this.retired.add(entry.endpoint);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const { endpoint } of this.live.values()) endpoint.sweep(now);
+    for (const endpoint of this.retired) if (endpoint.isEmpty()) this.retired.delete(endpoint);
   }
 
   /** Closes every connection, busy or idle (router shutdown). */
   destroy(): void {
-    for (const { agent } of this.live.values()) agent.destroy();
-    for (const agent of this.retired) agent.destroy();
+    for (const { endpoint } of this.live.values()) endpoint.destroy();
+    for (const endpoint of this.retired) endpoint.destroy();
     this.live.clear();
     this.retired.clear();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
   }
 }

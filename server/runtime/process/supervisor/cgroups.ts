@@ -74,6 +74,15 @@ function locate(mount: Mount, own: string): string {
   return mount.mountPoint;
 }
 
+/** mkdir of one level (the parent always exists: a cgroup mount or our group); not recursive, which can spin on pseudo-filesystems. */
+function ensureDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
 const errorText = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 const readWords = (file: string) => fs.readFileSync(file, "utf8").split(/\s+/).filter(Boolean);
 
@@ -92,7 +101,7 @@ function moveSelfToLeaf(base: string, pid: number): boolean {
   const procs = readWords(path.join(base, "cgroup.procs")).map(Number);
   if (procs.length === 0 || procs.some((p) => p !== pid)) return false;
   const leaf = path.join(base, "console");
-  fs.mkdirSync(leaf, { recursive: true });
+  ensureDir(leaf);
   fs.writeFileSync(path.join(leaf, "cgroup.procs"), String(pid));
   return true;
 }
@@ -118,7 +127,7 @@ function detectV2(mounts: Mount[], own: Map<string, string>, pid: number): Cgrou
       if (!busy || base === mount.mountPoint || !moveSelfToLeaf(base, pid)) throw err;
       enableControllers(base, wanted);
     }
-    fs.mkdirSync(parent, { recursive: true });
+    ensureDir(parent);
     enableControllers(parent, wanted);
   } catch (err) {
     return { kind: "none", reason: `cgroup v2: cannot enable ${wanted.join("+")} below ${base} (${errorText(err)})` };
@@ -131,7 +140,7 @@ function v1Parent(mounts: Mount[], controller: string, probeFile: string): { dir
   if (!mount) return { reason: `no cgroup v1 ${controller} hierarchy` };
   const dir = path.join(mount.mountPoint, PARENT);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     fs.accessSync(path.join(dir, probeFile), fs.constants.W_OK);
     return { dir };
   } catch (err) {
@@ -207,7 +216,7 @@ function applyV1(req: LimitRequest, name: string, backend: { memory: string | nu
   let oomFile: string | null = null;
   if (req.memoryMb !== undefined && backend.memory) {
     const dir = path.join(backend.memory, name);
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     dirs.push(dir);
     const bytes = String(Math.floor(req.memoryMb * 1024 * 1024));
     tryWrite(path.join(dir, "memory.memsw.limit_in_bytes"), "-1"); // a reused group may have a lower swap cap
@@ -217,7 +226,7 @@ function applyV1(req: LimitRequest, name: string, backend: { memory: string | nu
   }
   if (req.cpu !== undefined && backend.cpu) {
     const dir = path.join(backend.cpu, name);
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     dirs.push(dir);
     fs.writeFileSync(path.join(dir, "cpu.cfs_period_us"), String(CPU_PERIOD_US));
     fs.writeFileSync(path.join(dir, "cpu.cfs_quota_us"), String(Math.max(1000, Math.round(req.cpu * CPU_PERIOD_US))));
@@ -227,7 +236,7 @@ function applyV1(req: LimitRequest, name: string, backend: { memory: string | nu
 
 function applyV2(req: LimitRequest, name: string, backend: { parent: string; memory: boolean; cpu: boolean }): { dirs: string[]; oomFile: string | null } {
   const dir = path.join(backend.parent, name);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   let oomFile: string | null = null;
   if (req.memoryMb !== undefined && backend.memory) {
     fs.writeFileSync(path.join(dir, "memory.max"), String(Math.floor(req.memoryMb * 1024 * 1024)));
