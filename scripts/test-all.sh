@@ -38,6 +38,12 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
     fi
   fi
 fi
+# bubblewrap sandboxes builds and instances; the isolation tests run with it where it can be installed.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if is_root; then echo "installing bubblewrap from apt…"; apt_install bubblewrap;
+  else echo "bubblewrap is missing: the sandbox tests run without it. Install it with: sudo apt-get install -y bubblewrap"; fi
+fi
+
 if [ -n "${TEST_DATABASE_URL:-}" ]; then echo "postgresql: ${TEST_DATABASE_URL%%@*}@… (password hidden)" | sed 's#//[^:]*:[^@]*@#//***@#';
 else echo "PostgreSQL not available: the PostgreSQL pass is skipped. Install it with: sudo apt-get install -y postgresql"; fi
 
@@ -55,8 +61,9 @@ step "vitest on PGlite"
 env -u TEST_DATABASE_URL npx vitest run
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  # Only the suites that use a database: the runtime's unit suites (router, supervisor, builder) ran above.
   step "vitest on PostgreSQL"
-  npx vitest run
+  npx vitest run tests/integration tests/engine tests/process tests/cli
 fi
 
 step "playwright (chromium)"

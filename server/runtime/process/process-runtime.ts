@@ -190,11 +190,17 @@ export class ProcessRuntime implements Runtime {
       };
       const onState = (e: StateEvent) => {
         if (!pending.has(e.instanceId)) return;
-        // Two crashes before ever being healthy is a crash loop for the health gate: do not wait for more.
-        if (e.state === "crash-loop" || (e.state === "backoff" && e.restarts >= 1)) {
+        // An exit before ever being healthy fails the gate at once: waiting out the backoff only delays the verdict.
+        if (e.state === "crash-loop" || e.state === "backoff") {
           const port = ids.find((i) => i.id === e.instanceId)?.port;
+          const notReady = /not ready: ([^;)]*)/.exec(e.reason ?? "");
+          if (notReady) {
+            // The supervisor gave up on its health check and killed it: say so, not "crashed".
+            finish({ ok: false, reason: `did not pass its health check on $PORT=${port} within ${Math.round(this.healthTimeoutMs / 1000)} s (${notReady[1].trim()})` });
+            return;
+          }
           const exit = e.exit ? (e.exit.signal ? `was killed by ${e.exit.signal}` : `exited with code ${e.exit.code}`) : "stopped";
-          finish({ ok: false, reason: `crash-looping at start: it ${exit}${e.reason ? ` (${e.reason})` : ""}${port ? `; $PORT=${port}` : ""}` });
+          finish({ ok: false, reason: `crashed at start: it ${exit}${e.reason ? ` (${e.reason})` : ""}${port ? `; $PORT=${port}` : ""}` });
           return;
         }
         check();
