@@ -22,7 +22,7 @@ function tokenName(hostname: string | undefined): string {
 export async function cliLogin({ db, input, meta }: { db: Db; input: CliLoginInput; meta: RequestMeta }) {
   const check = await verifyCredentials({ db, email: input.email, password: input.password, ip: meta.ip ?? "unknown" });
   if (!check.ok && check.reason === "rate_limited") {
-    throw new AppError("TOO_MANY_REQUESTS", `too many failed sign-ins for this email from your address; try again in ${Math.ceil(check.retryAfterSeconds / 60)} minute(s)`);
+    throw new AppError("TOO_MANY_REQUESTS", `too many failed sign-ins for this email; try again in ${Math.ceil(check.retryAfterSeconds / 60)} minute(s)`);
   }
   if (!check.ok) throw new AppError("UNAUTHORIZED", "wrong email or password");
   const user = check.user;

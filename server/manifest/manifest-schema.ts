@@ -10,9 +10,10 @@ import { AppError } from "@/server/errors/app-error";
  * One service in a manifest: its name and type next to the same spec fields the UI and the API
  * write (serviceSpecSchema), so a manifest accepts exactly what a service form accepts.
  */
-export const manifestServiceSchema = serviceSpecSchema.extend({
+export const manifestServiceSchema = z.strictObject({
   name: dnsLabel("service"),
   type: serviceTypeSchema.default("application"),
+  ...serviceSpecSchema.shape,
 });
 
 export const MAX_MANIFEST_SERVICES = 100;

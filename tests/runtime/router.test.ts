@@ -316,7 +316,7 @@ describe("rollouts", () => {
   });
 
   it("drops zero requests under concurrent load while the upstream set is swapped and old instances stopped", async () => {
-    const SWAPS = 6;
+    const SWAPS = 8;
     const WORKERS = 16;
     const MAX_REQUESTS = 20_000;
     const agent = new http.Agent({ keepAlive: true, maxSockets: WORKERS });
@@ -351,7 +351,7 @@ describe("rollouts", () => {
 
     for (let gen = 1; gen <= SWAPS; gen++) {
       const before = ok;
-      await waitUntil(() => ok >= before + 150 || sent >= MAX_REQUESTS, `generation ${gen - 1} served traffic`);
+      await waitUntil(() => ok >= before + 300 || sent >= MAX_REQUESTS, `generation ${gen - 1} served traffic`);
       const next = [await startUpstream(`g${gen}a`), await startUpstream(`g${gen}b`)];
       const old = current;
       router.setRoute(HOST, next.map((u) => u.upstream()), INFO);
@@ -360,7 +360,7 @@ describe("rollouts", () => {
       current = next;
     }
     const atEnd = ok;
-    await waitUntil(() => ok >= atEnd + 150 || sent >= MAX_REQUESTS, "the last generation served traffic");
+    await waitUntil(() => ok >= atEnd + 300 || sent >= MAX_REQUESTS, "the last generation served traffic");
     stop = true;
     await Promise.all(workers);
     agent.destroy();

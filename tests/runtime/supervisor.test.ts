@@ -202,7 +202,8 @@ describe("Supervisor", () => {
     const spawns = recorder.spawns.filter((e) => e.instanceId === s.instanceId);
     backoffs.forEach((b, i) => expect(spawns[i + 1].seenAt - b.seenAt).toBeGreaterThanOrEqual(b.retryInMs! - 2));
     expect(states.filter((e) => e.state === "starting").map((e) => e.restarts).slice(0, 4)).toEqual([0, 1, 2, 3]);
-    expect(recorder.lines(s.instanceId).filter((l) => l === "boot").length).toBeGreaterThanOrEqual(4);
+    // The fourth start was stopped right away and may not have printed.
+    expect(recorder.lines(s.instanceId).filter((l) => l === "boot").length).toBeGreaterThanOrEqual(3);
   });
 
   it("reports a crash loop and keeps retrying at the maximum delay; stop ends it", async () => {

@@ -32,6 +32,12 @@ export async function run({ values, positionals }) {
     for (const line of await api.runtime.logs.query({ ...scope, limit: tail })) console.log(formatLogLine(line));
     return 0;
   }
+  // Start after the newest stored line when no backlog is wanted (the stream's tail of 0 would replay from the start).
+  let lastEventId;
+  if (tail === 0) {
+    const [newest] = await api.runtime.logs.query({ ...scope, limit: 1 });
+    lastEventId = newest ? String(newest.id) : undefined;
+  }
   return new Promise((resolve) => {
     let sub = null;
     const finish = (code) => {
@@ -39,7 +45,7 @@ export async function run({ values, positionals }) {
       resolve(code);
     };
     sub = api.runtime.watchLogs.subscribe(
-      { ...scope, tail },
+      { ...scope, tail, lastEventId },
       {
         onData: ({ data }) => console.log(formatLogLine(data)),
         onError: (err) => {

@@ -34,10 +34,12 @@ export async function run({ values, positionals }) {
     console.log(`${project}/${environment} has no services`);
     return 0;
   }
+  const withMessages = st.services.some((s) => s.message);
   const rows = st.services.map((s) => {
     const running = s.instances.filter((i) => i.state === "running").length;
-    return [s.name, s.type, s.status, s.instances.length ? `${running}/${s.instances.length} running` : "-", s.url ?? "-", s.message ?? ""];
+    const row = [s.name, s.type, s.status, s.instances.length ? `${running}/${s.instances.length} running` : "-", s.url ?? "-"];
+    return withMessages ? [...row, s.message ?? ""] : row;
   });
-  console.log(table(["NAME", "TYPE", "STATUS", "INSTANCES", "URL", "MESSAGE"], rows));
+  console.log(table(["NAME", "TYPE", "STATUS", "INSTANCES", "URL", ...(withMessages ? ["MESSAGE"] : [])], rows));
   return 0;
 }

@@ -22,8 +22,9 @@ export const runtimeRouter = createTRPCRouter({
     try {
       let after = input.lastEventId !== undefined ? Number(input.lastEventId) : undefined;
       if (after === undefined) {
-        const newest = await listLogs({ ctx: c, serviceId: input.serviceId, deploymentId: input.deploymentId, limit: input.tail });
-        for (const l of newest) yield tracked(String(l.id), l);
+        // At least one line is read so the stream starts after the newest, even when no tail is wanted.
+        const newest = await listLogs({ ctx: c, serviceId: input.serviceId, deploymentId: input.deploymentId, limit: Math.max(1, input.tail) });
+        for (const l of input.tail === 0 ? [] : newest) yield tracked(String(l.id), l);
         after = newest.length ? newest[newest.length - 1].id : 0;
       }
       while (!signal?.aborted) {

@@ -47,7 +47,7 @@ export class UpgradeExchange implements ResponseHandler, ConnectionWaiter {
   private dispatch(): void {
     if (this.closed) return;
     const route = this.route;
-    const target = route.removed ? undefined : route.pick(this.tried);
+    const target = route.removed ? undefined : route.pick(this.tried, performance.now());
     if (target === undefined) {
       const html = acceptsHtml(this.req.rawHeaders);
       this.respondPage(

@@ -7,7 +7,6 @@ import "server-only";
  * returns null and the proxy answers 502, rather than guessing where a body ends.
  */
 
-export const BODY_NONE = 0;
 export const BODY_LENGTH = 1;
 export const BODY_CHUNKED = 2;
 /** Read until the instance closes the connection (HTTP/1.0 style, or a transfer coding we do not parse). */
@@ -19,7 +18,7 @@ export type ResponseHead = {
   reason: string;
   /** Flat [name, value, …] to pass to the client. */
   headers: string[];
-  /** BODY_LENGTH, BODY_CHUNKED or BODY_UNTIL_CLOSE (BODY_NONE is decided by the request method and status). */
+  /** BODY_LENGTH, BODY_CHUNKED or BODY_UNTIL_CLOSE; whether there is a body at all depends on the request method and status. */
   framing: number;
   /** Content-Length when framing is BODY_LENGTH. */
   contentLength: number;
@@ -126,16 +125,13 @@ export function parseResponseHead(text: string, keepHopByHop: boolean): Response
       removeHeader(headers, "content-length");
       contentLength = -1;
     }
-    if (/(^|,)\s*chunked\s*$/i.test(transferEncoding)) framing = BODY_CHUNKED;
-    else {
-      framing = BODY_UNTIL_CLOSE;
-      keepAlive = false;
-    }
+    framing = /(^|,)\s*chunked\s*$/i.test(transferEncoding) ? BODY_CHUNKED : BODY_UNTIL_CLOSE;
   } else if (contentLength !== -1) {
     framing = BODY_LENGTH;
   } else {
+    // Until close (the connection cannot be reused) — unless the response has no body at all
+    // (HEAD, 204, 304), which the connection decides.
     framing = BODY_UNTIL_CLOSE;
-    keepAlive = false;
   }
   return { status, reason, headers, framing, contentLength, keepAlive, keepAliveHintMs };
 }

@@ -22,18 +22,26 @@ export class Route {
     public metrics: ServiceMetrics,
   ) {}
 
-  /** Next target round-robin, skipping those in `tried` (a retry); undefined when none is left. */
-  pick(tried: readonly Target[] | null): Target | undefined {
+  /**
+   * Next target round-robin, skipping those in `tried` (a retry) and, while others are left, those
+   * whose instance refused a connection in the last moment; undefined when none is left.
+   */
+  pick(tried: readonly Target[] | null, now: number): Target | undefined {
     const targets = this.targets;
     const n = targets.length;
-    if (n === 0) return undefined;
+    let fallback: Target | undefined;
     for (let i = 0; i < n; i++) {
       const c = this.cursor;
       this.cursor = c + 1 >= n ? 0 : c + 1;
       const t = targets[c < n ? c : 0];
-      if (tried === null || !wasTried(tried, t)) return t;
+      if (tried !== null && wasTried(tried, t)) continue;
+      if (t.endpoint.downUntil > now) {
+        fallback ??= t;
+        continue;
+      }
+      return t;
     }
-    return undefined;
+    return fallback;
   }
 
   snapshot(): RouteSnapshot {

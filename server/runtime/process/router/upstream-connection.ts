@@ -74,7 +74,7 @@ export class UpstreamConnection {
   private keepAlive = true;
   /** The request (body included) has been fully written. */
   private requestDone = true;
-  paused = false;
+  private paused = false;
   /** The keep-alive timeout (ms) the instance announced in its last response, or -1. */
   hintMs = -1;
 
@@ -184,6 +184,7 @@ export class UpstreamConnection {
             this.pending = off === 0 ? buf : buf.subarray(off);
             return;
           }
+          if (end - off > MAX_RESPONSE_HEAD) return this.fail("the instance sent a response head larger than 64 KiB", "EHEADTOOLARGE");
           const head = parseResponseHead(buf.toString("latin1", off, end), this.upgrade);
           if (head === null) return this.fail("the instance sent a malformed response head", "EBADRESPONSE");
           off = end + 4;
@@ -205,6 +206,7 @@ export class UpstreamConnection {
           } else if (head.framing === BODY_CHUNKED) {
             this.state = S_CHUNK_SIZE;
           } else {
+            this.keepAlive = false;
             this.state = S_UNTIL_CLOSE;
           }
           break;

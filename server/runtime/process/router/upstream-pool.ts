@@ -21,6 +21,8 @@ export const MAX_IDLE_PER_UPSTREAM = 128;
  */
 export const IDLE_TIMEOUT_MS = 4_000;
 const HINT_MARGIN_MS = 1_000;
+/** After a refused connection, requests prefer the route's other instances for this long. */
+export const DOWN_FOR_MS = 1_000;
 /** An instance that does not accept a connection within this time counts as failed (the request moves on). */
 export const CONNECT_TIMEOUT_MS = 5_000;
 const SWEEP_INTERVAL_MS = 1_000;
@@ -33,6 +35,8 @@ export interface ConnectionWaiter {
 
 export class UpstreamEndpoint implements ConnectionOwner {
   retired = false;
+  /** performance.now() until which new requests avoid this instance (it just refused a connection). */
+  downUntil = 0;
   private readonly idle: UpstreamConnection[] = [];
   private readonly all = new Set<UpstreamConnection>();
   private readonly waiting: ConnectionWaiter[] = [];
@@ -73,7 +77,10 @@ export class UpstreamEndpoint implements ConnectionOwner {
     const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
     const conn = new UpstreamConnection(socket, pooled ? this : dedicatedOwner(this));
     this.all.add(conn);
-    const onConnectError = (err: NodeJS.ErrnoException) => waiter.onConnectError(err);
+    const onConnectError = (err: NodeJS.ErrnoException) => {
+      this.downUntil = performance.now() + DOWN_FOR_MS;
+      waiter.onConnectError(err);
+    };
     const onConnectTimeout = () => {
       const err: NodeJS.ErrnoException = new Error(`connecting to ${this.host}:${this.port} timed out`);
       err.code = "ETIMEDOUT";
@@ -83,7 +90,8 @@ export class UpstreamEndpoint implements ConnectionOwner {
     socket.setTimeout(CONNECT_TIMEOUT_MS, onConnectTimeout);
     socket.once("connect", () => {
       socket.removeListener("error", onConnectError);
-      socket.setTimeout(0, onConnectTimeout);
+      this.downUntil = 0;
+      socket.setTimeout(0);
       socket.removeListener("timeout", onConnectTimeout);
       socket.setKeepAlive(true, 1_000);
       if (!waiter.onConnection(conn)) {

@@ -11,7 +11,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export type HealthResult = { ok: true; ms: number } | { ok: false; reason: "timeout" | "exited" | "aborted"; detail: string };
 
-type Probe = { ok: boolean; detail: string };
+/** `cut`: gave up only because the overall deadline left it too little time. */
+type Probe = { ok: boolean; detail: string; cut?: boolean };
 
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -22,20 +23,32 @@ function probeHttp(port: number, path: string, timeoutMs: number): Promise<Probe
       const status = res.statusCode ?? 0;
       resolve({ ok: status >= 200 && status < 300, detail: `GET ${path} answered ${status}` });
     });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: `GET ${path} failed: ${err.code ?? err.message}` }));
+    let timedOut = false;
+    req.on("timeout", () => {
+      timedOut = true;
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    req.on("error", (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, detail: `GET ${path} failed: ${err.code ?? err.message}`, cut: timedOut && timeoutMs < PROBE_TIMEOUT_MS }),
+    );
   });
 }
 
 function probeTcp(port: number, timeoutMs: number): Promise<Probe> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: "127.0.0.1", port });
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)));
+    let timedOut = false;
+    socket.setTimeout(timeoutMs, () => {
+      timedOut = true;
+      socket.destroy(new Error(`no connection within ${timeoutMs} ms`));
+    });
     socket.once("connect", () => {
       socket.destroy();
       resolve({ ok: true, detail: `port ${port} accepts connections` });
     });
-    socket.once("error", (err: NodeJS.ErrnoException) => resolve({ ok: false, detail: `connect to port ${port} failed: ${err.code ?? err.message}` }));
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, detail: `connect to port ${port} failed: ${err.code ?? err.message}`, cut: timedOut && timeoutMs < PROBE_TIMEOUT_MS }),
+    );
   });
 }
 
@@ -58,6 +71,7 @@ export async function waitForHealthy(opts: {
   const started = performance.now();
   const interval = opts.intervalMs ?? 100;
   let last = "not checked yet";
+  let checked = 0;
   for (;;) {
     if (opts.signal?.aborted) return { ok: false, reason: "aborted", detail: `stopped waiting (last check: ${last})` };
     if (!opts.isAlive()) return { ok: false, reason: "exited", detail: `exited before it was healthy (last check: ${last})` };
@@ -65,7 +79,9 @@ export async function waitForHealthy(opts: {
     if (remaining <= 0) return { ok: false, reason: "timeout", detail: `not healthy after ${opts.timeoutMs} ms (last check: ${last})` };
     const budget = Math.max(1, Math.min(PROBE_TIMEOUT_MS, Math.ceil(remaining)));
     const probe = opts.path ? await probeHttp(opts.port, opts.path.startsWith("/") ? opts.path : `/${opts.path}`, budget) : await probeTcp(opts.port, budget);
-    last = probe.detail;
+    // "Last check" is the last one that could finish: a probe cut short by the deadline says nothing new.
+    if (!probe.cut || checked === 0) last = probe.detail;
+    checked += 1;
     // A success only counts while our process lives: someone else may be answering on that port.
     if (probe.ok && opts.isAlive()) return { ok: true, ms: Math.round(performance.now() - started) };
     await pause(Math.min(interval, Math.max(0, opts.timeoutMs - (performance.now() - started))), opts.signal);

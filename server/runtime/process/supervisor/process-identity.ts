@@ -84,9 +84,11 @@ export function killProcessGroupIfSame(opts: { pid: number; startTime: string; s
   const signal = opts.signal ?? "SIGKILL";
   assertGroupId(pid);
   if (!/^\d+$/.test(startTime)) return { signalled: false, detail: `invalid start time ${JSON.stringify(startTime)}` };
-  const current = processStartTime(pid);
+  const leader = readStat(pid);
+  const current = leader?.startTime ?? null;
   if (current !== null && current !== startTime) return { signalled: false, detail: `pid ${pid} now belongs to another process` };
-  if (current !== null) {
+  // A zombie leader (exited, not yet reaped) counts as gone: only live members of its group matter.
+  if (leader && current !== null && leader.state !== "Z" && leader.state !== "X") {
     const signalled = send(-pid, signal);
     return { signalled, detail: signalled ? `sent ${signal} to group ${pid}` : `group ${pid} is gone` };
   }

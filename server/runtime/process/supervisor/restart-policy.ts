@@ -12,7 +12,7 @@ export type RestartOptions = {
   stableAfterMs?: number;
 };
 
-export type RestartDecision = { delayMs: number; crashLoop: boolean; crashesInWindow: number };
+export type RestartDecision = { delayMs: number; crashLoop: boolean; crashesInWindow: number; windowMs: number };
 
 /** Exponential backoff with crash-loop detection; pure bookkeeping, the supervisor owns the timers. */
 export class RestartPolicy {
@@ -41,6 +41,6 @@ export class RestartPolicy {
     const crashLoop = this.crashes.length >= this.loopCount;
     const delayMs = crashLoop ? this.max : this.nextDelay;
     this.nextDelay = Math.min(Math.max(1, this.nextDelay * 2), this.max);
-    return { delayMs, crashLoop, crashesInWindow: this.crashes.length };
+    return { delayMs, crashLoop, crashesInWindow: this.crashes.length, windowMs: this.window };
   }
 }

@@ -279,7 +279,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private crashed(inst: Instance, exit: InstanceExit, ranMs: number, why: string): void {
     inst.lastExit = exit;
     const decision = inst.policy.onCrash(ranMs);
-    const loop = decision.crashLoop ? `; crash loop: ${decision.crashesInWindow} exits in a row` : "";
+    const loop = decision.crashLoop ? `; crash loop: ${decision.crashesInWindow} exits within ${decision.windowMs / 1000} s` : "";
     this.setState(inst, decision.crashLoop ? "crash-loop" : "backoff", {
       reason: `${why}${loop}; restarting in ${decision.delayMs} ms`,
       exit,
@@ -329,12 +329,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Waits for the last output; a pipe still held by an escaped process is cut after a bound. */
   private async drain(run: Run): Promise<void> {
-    const timer = new AbortController();
-    const bound = sleep(DRAIN_MS, true, { signal: timer.signal }).catch(() => false);
-    const timedOut = await Promise.race([run.closed.then(() => false), bound]);
-    timer.abort();
-    if (!timedOut) return;
+    if (await this.closedWithin(run, DRAIN_MS)) return;
     for (const stream of run.child.stdio) stream?.destroy();
-    await run.closed;
+    await this.closedWithin(run, DRAIN_MS); // "close" also needs the exit, which a stuck process may never deliver
+  }
+
+  private async closedWithin(run: Run, ms: number): Promise<boolean> {
+    const timer = new AbortController();
+    const timedOut = sleep(ms, false, { signal: timer.signal }).catch(() => false);
+    const closed = await Promise.race([run.closed.then(() => true), timedOut]);
+    timer.abort();
+    return closed;
   }
 }
