@@ -39,7 +39,7 @@ test("create an organization, a project, an environment and a service, then edit
   await page.getByLabel("Health-check path").fill("/healthz");
   await page.getByRole("button", { name: "Create service" }).click();
   await expect(page).toHaveURL(/\/s\/web$/);
-  await expect(page.getByRole("heading", { name: "web" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "web", exact: true })).toBeVisible();
 
   // Edit it: the change is saved and survives a reload.
   await page.getByLabel("Port").fill("9090");
