@@ -10,11 +10,14 @@
 //      succeeds on 200 with the body "hello\n", anything else is a failure (kept with a few examples
 //      and the time it happened);
 //   3. while the load runs, redeploys the service REDEPLOYS times in a row (`deployment.create` →
-//      DEPLOYED on the SSE stream, the build reused), timing each from the call to DEPLOYED, and
+//      DEPLOYED on the SSE stream, same source), timing each from the call to DEPLOYED, and
 //      reads each deployment's step events (`deployment.events`) to show where the time goes;
 //   4. stops the load and prints requests, failures (with examples, and which rollout step each
 //      happened in), req/s, latency through the router, deploy-call-to-DEPLOYED percentiles, the step
-//      breakdown, and the machine's load average.
+//      breakdown, the machine's load average and the CPU time of console, instances and load.
+// Beside the traffic, the load generator asks every 20 ms for a hostname with no route: the router
+// answers that itself, so its latency is the console's event-loop delay. Traffic and that probe are
+// also split by the rollout stage they happened in, which shows which step stalls the router.
 // It measures and prints; it never asserts (the exit code is 0 unless the bench itself broke).
 //
 // Environment (all optional):
@@ -33,6 +36,7 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { TextDecoderStream } from "node:stream/web";
 import { URLSearchParams } from "node:url";
 import superjson from "superjson";
 import { buildIfStale, distDir, nextBin, ROOT } from "../scripts/next-build.mjs";
@@ -52,6 +56,7 @@ const REDEPLOY_TIMEOUT_MS = 120_000;
 /** The load generator stops by itself after this, whatever happens to the bench. */
 const LOAD_CAP_MS = 5 * 60_000;
 const LOAD_REQUEST_TIMEOUT_MS = 10_000;
+const ROLLOUT_PHASE = "during the rollouts";
 const TERMINAL = new Set(["DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED"]);
 
 function intEnv(name, fallback) {
@@ -288,7 +293,21 @@ async function startConsole({ root, routerPort }) {
 
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-function request(server, method, pathAndQuery, { headers = {}, body, timeoutMs = 30_000, agent = keepAlive } = {}) {
+/**
+ * One HTTP request to the console. A keep-alive socket the server closed while idle (Node's 5 s
+ * keepAliveTimeout, easily reached while a deployment runs) fails at once with ECONNRESET before
+ * the server read anything: that case alone is sent again, on a new connection.
+ */
+async function request(server, method, pathAndQuery, opts = {}) {
+  try {
+    return await requestOnce(server, method, pathAndQuery, opts);
+  } catch (err) {
+    if (!err.reusedSocket || err.code !== "ECONNRESET") throw err;
+    return requestOnce(server, method, pathAndQuery, { ...opts, agent: false });
+  }
+}
+
+function requestOnce(server, method, pathAndQuery, { headers = {}, body, timeoutMs = 30_000, agent = keepAlive } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: "127.0.0.1", port: server.port, method, path: pathAndQuery, headers, agent, timeout: timeoutMs },
@@ -300,7 +319,10 @@ function request(server, method, pathAndQuery, { headers = {}, body, timeoutMs =
       },
     );
     req.on("timeout", () => req.destroy(new Error(`${method} ${pathAndQuery} timed out`)));
-    req.on("error", reject);
+    req.on("error", (err) => {
+      err.reusedSocket = req.reusedSocket;
+      reject(err);
+    });
     if (body !== undefined) req.write(body);
     req.end();
   });
@@ -425,6 +447,9 @@ const TIMEOUT = Number(process.env.LOAD_TIMEOUT_MS);
 const EXPECTED = process.env.LOAD_EXPECTED_BODY;
 const MAX_EXAMPLES = 12;
 const MAX_FAIL_TIMES = 5000;
+const MAX_SAMPLES = 400000;
+/** The phase whose requests are kept one by one (start time, latency), to split them by rollout step. */
+const SAMPLED = process.env.LOAD_SAMPLED_PHASE;
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONNS });
 const phases = [];
 let phase = null;
@@ -434,7 +459,7 @@ let readySent = false;
 function newPhase(name) {
   const now = Date.now();
   if (phase) phase.end = now;
-  phase = { name, start: now, end: null, ok: 0, failed: 0, lat: [], kinds: {}, examples: [], failures: [] };
+  phase = { name, start: now, end: null, ok: 0, failed: 0, lat: [], kinds: {}, examples: [], failures: [], samples: name === SAMPLED ? [] : null };
   phases.push(phase);
 }
 newPhase("warm-up");
@@ -443,6 +468,7 @@ function record(t0, at, fail) {
   const ms = performance.now() - t0;
   const p = phase;
   p.lat.push(ms);
+  if (p.samples && p.samples.length < 2 * MAX_SAMPLES) p.samples.push(at - p.start, Math.round(ms * 10) / 10);
   if (!fail) {
     p.ok++;
   } else {
@@ -492,6 +518,34 @@ async function worker() {
   while (!stopping) await once();
 }
 
+// Event-loop probe: one more connection asking for a hostname with no route. The router answers
+// that itself, synchronously, so its latency is the console's event-loop delay (router, engine,
+// PGlite and Next share that loop), apart from the instances.
+const lagAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const lag = [];
+function lagOnce() {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const at = Date.now();
+    const req = http.request({ host: "127.0.0.1", port: PORT, path: "/", headers: { host: "no-such-route.invalid" }, agent: lagAgent, timeout: TIMEOUT }, (res) => {
+      res.resume();
+      res.on("end", () => {
+        if (phase.samples && lag.length < 200000) lag.push(at - phase.start, Math.round((performance.now() - t0) * 10) / 10);
+        resolve();
+      });
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve());
+    req.end();
+  });
+}
+async function lagProbe() {
+  while (!stopping) {
+    await lagOnce();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function summarize(p) {
   p.lat.sort((a, b) => a - b);
   const n = p.lat.length;
@@ -501,7 +555,7 @@ function summarize(p) {
     name: p.name, start: p.start, end: p.end, seconds, total: n, ok: p.ok, failed: p.failed,
     rps: seconds > 0 ? n / seconds : 0,
     p50: pct(50), p90: pct(90), p99: pct(99), max: n ? p.lat[n - 1] : null,
-    kinds: p.kinds, examples: p.examples, failures: p.failures,
+    kinds: p.kinds, examples: p.examples, failures: p.failures, samples: p.samples, lag: p.lag || null,
   };
 }
 
@@ -512,7 +566,10 @@ process.on("message", (m) => {
 process.on("disconnect", () => { stopping = true; setTimeout(() => process.exit(0), 2000).unref(); });
 setTimeout(() => { stopping = true; }, Number(process.env.LOAD_CAP_MS)).unref();
 
-Promise.all(Array.from({ length: CONNS }, worker)).then(() => {
+Promise.all([...Array.from({ length: CONNS }, worker), lagProbe()]).then(() => {
+  lagAgent.destroy();
+  const sampled = phases.find((p) => p.samples);
+  if (sampled) sampled.lag = lag;
   phase.end = Date.now();
   agent.destroy();
   if (!process.connected) process.exit(0);
@@ -531,6 +588,7 @@ function startLoad({ routerPort }) {
       LOAD_TIMEOUT_MS: String(LOAD_REQUEST_TIMEOUT_MS),
       LOAD_EXPECTED_BODY: EXPECTED_BODY,
       LOAD_CAP_MS: String(LOAD_CAP_MS),
+      LOAD_SAMPLED_PHASE: ROLLOUT_PHASE,
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     detached: true,
@@ -621,6 +679,46 @@ function stageTotals(r) {
   return totals;
 }
 
+/** The stage a rollout is in at wall-clock `at`, named like stageTotals (by the event ending the interval); null outside. */
+function stageAt(at, rollouts) {
+  for (const r of rollouts) {
+    if (at < r.wallStart || at > r.wallEnd) continue;
+    for (const e of r.events ?? []) if (e.createdAt.getTime() > at) return e.stage === "deploy" ? "start" : e.stage;
+    return "client sees DEPLOYED";
+  }
+  return null;
+}
+
+/** Router traffic split by the rollout stage each request started in (all redeploys pooled). */
+function trafficByStage(phase, rollouts) {
+  const split = (samples) => {
+    const by = new Map();
+    for (let i = 0; i < (samples?.length ?? 0); i += 2) {
+      const stage = stageAt(phase.start + samples[i], rollouts) ?? "between redeploys";
+      if (!by.has(stage)) by.set(stage, []);
+      by.get(stage).push(samples[i + 1]);
+    }
+    return by;
+  };
+  const by = split(phase.samples);
+  const lagBy = split(phase.lag);
+  const time = {};
+  for (const r of rollouts) if (r.events?.length) for (const [k, v] of Object.entries(stageTotals(r))) time[k] = (time[k] ?? 0) + v;
+  const inRollouts = rollouts.reduce((sum, r) => sum + r.ms, 0);
+  time["between redeploys"] = Math.max(0, phase.seconds * 1000 - inRollouts);
+  const order = [...Object.keys(time)];
+  return order
+    .filter((k) => by.has(k))
+    .map((k) => {
+      const lat = by.get(k);
+      const lag = lagBy.get(k) ?? [];
+      return {
+        stage: k, seconds: time[k] / 1000, n: lat.length, rps: lat.length / (time[k] / 1000), p50: pctOf(lat, 50), p99: pctOf(lat, 99), max: Math.max(...lat),
+        lagN: lag.length, lagP50: lag.length ? pctOf(lag, 50) : null, lagMax: lag.length ? Math.max(...lag) : null,
+      };
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -683,7 +781,7 @@ async function main() {
 
     // Redeploys under load.
     cpuBefore = { at: performance.now(), console: cpuOf(server.pid), load: cpuOf(load.pid) };
-    load.phase("during the rollouts");
+    load.phase(ROLLOUT_PHASE);
     for (let n = 1; n <= REDEPLOYS; n++) {
       const wallStart = Date.now();
       const t0 = performance.now();
@@ -766,11 +864,25 @@ async function main() {
         shown.map((p) => [p.name, p.seconds.toFixed(1), p.total, p.failed, p.rps.toFixed(0), latf(p.p50), latf(p.p90), latf(p.p99), latf(p.max)]),
       ),
     );
-    const during = loadPhases.find((p) => p.name === "during the rollouts");
+    const during = loadPhases.find((p) => p.name === ROLLOUT_PHASE);
     if (during) {
       console.log("");
       console.log(`During the rollouts: ${during.total} requests, ${during.failed} failed (goal 0) → ${during.failed === 0 ? "ok" : "MISSED"}`);
       console.log(`  req/s ${during.rps.toFixed(0)} · latency through the router p50 ${latf(during.p50)} · p99 ${latf(during.p99)} · max ${latf(during.max)}`);
+      if (during.samples?.length && rollouts.some((r) => r.events?.length)) {
+        console.log("");
+        console.log("Router traffic by the rollout stage each request started in (all redeploys pooled; stages as in the table further down):");
+        console.log(
+          table(
+            ["stage", "time in stage", "requests", "req/s", "p50", "p99", "max", "loop probe: n", "p50", "max"],
+            trafficByStage(during, rollouts).map((x) => [
+              x.stage, `${x.seconds.toFixed(1)} s`, x.n, x.rps.toFixed(0), latf(x.p50), latf(x.p99), latf(x.max), x.lagN, latf(x.lagP50), latf(x.lagMax),
+            ]),
+          ),
+        );
+        console.log("  loop probe: a request for a hostname with no route, every 20 ms on its own connection; the router answers it");
+        console.log("  itself, so its latency is the console's event-loop delay (router, engine, PGlite and Next share one loop).");
+      }
     }
     for (const p of loadPhases) {
       if (!p.failed) continue;
@@ -806,13 +918,13 @@ async function main() {
     console.log("");
     console.log(`CPU used during the rollouts (${(wall / 1000).toFixed(1)} s wall, ${os.cpus().length} cores):`);
     console.log(`  console process (Next + engine + PGlite + router, one event loop): ${share(cpuAfter.console.self - cpuBefore.console.self)}`);
-    console.log(`  its children (instances with sh/bwrap/npm wrappers, builds):      ${share(cpuAfter.console.below - cpuBefore.console.below)}`);
+    console.log(`  its children (instances with sh/bwrap/npm wrappers, builds):      ${share(Math.max(0, cpuAfter.console.below - cpuBefore.console.below))} (approx.: CPU of processes reaped outside the tree is lost)`);
     if (cpuBefore.load && cpuAfter.load) console.log(`  load generator:                                                     ${share(cpuAfter.load.self - cpuBefore.load.self)}`);
   }
 
   // Deploy times.
   console.log("");
-  console.log(`Redeploys under load: deployment.create → DEPLOYED on the deployment.watch stream (build reused)`);
+  console.log(`Redeploys under load: deployment.create → DEPLOYED on the deployment.watch stream (same source; the build step says whether it was reused)`);
   if (rollouts.length) {
     const okTimes = rollouts.filter((r) => r.status === "DEPLOYED").map((r) => r.ms);
     console.log(

@@ -1,22 +1,75 @@
 import "server-only";
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { environments, memberships, projects, services } from "@/db/schema";
-import type { DbOrTx, ServiceCtx } from "@/server/auth/actor";
+import type { Actor, DbOrTx, ServiceCtx } from "@/server/auth/actor";
 import { forbidden, notFound } from "@/server/errors/app-error";
 import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, type Role } from "./policy";
+
+/**
+ * Each check is ONE query: the resource, its organization and the caller's membership there
+ * (a left join: no membership row means "not yours"). The statements are prepared once per
+ * database or transaction handle — a check inside a transaction must read through it.
+ */
+const placeholder = { id: sql.placeholder("id"), userId: sql.placeholder("userId"), orgId: sql.placeholder("orgId") };
+const memberOfOrg = (orgId: typeof projects.orgId) => and(eq(memberships.orgId, orgId), eq(memberships.userId, placeholder.userId));
+
+function prepare(db: DbOrTx) {
+  return {
+    membership: db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.orgId, placeholder.orgId), eq(memberships.userId, placeholder.userId)))
+      .limit(1)
+      .prepare("slipway_access_membership"),
+    project: db
+      .select({ project: projects, memberRole: memberships.role })
+      .from(projects)
+      .leftJoin(memberships, memberOfOrg(projects.orgId))
+      .where(eq(projects.id, placeholder.id))
+      .limit(1)
+      .prepare("slipway_access_project"),
+    environment: db
+      .select({ environment: environments, project: projects, memberRole: memberships.role })
+      .from(environments)
+      .innerJoin(projects, eq(projects.id, environments.projectId))
+      .leftJoin(memberships, memberOfOrg(projects.orgId))
+      .where(eq(environments.id, placeholder.id))
+      .limit(1)
+      .prepare("slipway_access_environment"),
+    service: db
+      .select({ service: services, environment: environments, project: projects, memberRole: memberships.role })
+      .from(services)
+      .innerJoin(environments, eq(environments.id, services.environmentId))
+      .innerJoin(projects, eq(projects.id, environments.projectId))
+      .leftJoin(memberships, memberOfOrg(projects.orgId))
+      .where(eq(services.id, placeholder.id))
+      .limit(1)
+      .prepare("slipway_access_service"),
+  };
+}
+
+const statements = new WeakMap<DbOrTx, ReturnType<typeof prepare>>();
+function statementsFor(db: DbOrTx) {
+  let s = statements.get(db);
+  if (!s) statements.set(db, (s = prepare(db)));
+  return s;
+}
+
+/** The role that counts, given the caller's membership (if any) in the organization that owns the resource. */
+function roleIn(actor: Actor, orgId: string, memberRole: Role | null): Role | null {
+  // A token opens only its own organization.
+  if (actor.token && actor.token.orgId !== orgId) return null;
+  if (!memberRole) return null;
+  // A token never carries more than its creator holds today.
+  return actor.token ? lowerRole(actor.token.role, memberRole) : memberRole;
+}
 
 /** The caller's effective role in an organization, or null when it is not theirs (or not their token's). */
 export async function effectiveRole(ctx: ServiceCtx, orgId: string, db: DbOrTx = ctx.db): Promise<Role | null> {
   const { actor } = ctx;
   if (actor.token && actor.token.orgId !== orgId) return null;
-  const [m] = await db
-    .select({ role: memberships.role })
-    .from(memberships)
-    .where(and(eq(memberships.orgId, orgId), eq(memberships.userId, actor.userId)))
-    .limit(1);
-  if (!m) return null;
-  // A token never carries more than its creator holds today.
-  return actor.token ? lowerRole(actor.token.role, m.role) : m.role;
+  const [m] = await statementsFor(db).membership.execute({ orgId, userId: actor.userId });
+  return roleIn(actor, orgId, m?.role ?? null);
 }
 
 function check(role: Role | null, permission: Permission, what: string, mode?: EnvironmentMode): Role {
@@ -32,33 +85,25 @@ export async function requireOrg(ctx: ServiceCtx, orgId: string, permission: Per
 }
 
 export async function requireProject(ctx: ServiceCtx, projectId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [project] = await db.select().from(projects).where(eq(projects.id, projectId)).limit(1);
-  if (!project) throw notFound("project");
-  const role = check(await effectiveRole(ctx, project.orgId, db), permission, "project");
+  const [row] = await statementsFor(db).project.execute({ id: projectId, userId: ctx.actor.userId });
+  if (!row) throw notFound("project");
+  const { project, memberRole } = row;
+  const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "project");
   return { project, role };
 }
 
 export async function requireEnvironment(ctx: ServiceCtx, environmentId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await db
-    .select({ environment: environments, project: projects })
-    .from(environments)
-    .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(eq(environments.id, environmentId))
-    .limit(1);
+  const [row] = await statementsFor(db).environment.execute({ id: environmentId, userId: ctx.actor.userId });
   if (!row) throw notFound("environment");
-  const role = check(await effectiveRole(ctx, row.project.orgId, db), permission, "environment", row.environment.mode);
-  return { ...row, role };
+  const { environment, project, memberRole } = row;
+  const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "environment", environment.mode);
+  return { environment, project, role };
 }
 
 export async function requireService(ctx: ServiceCtx, serviceId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await db
-    .select({ service: services, environment: environments, project: projects })
-    .from(services)
-    .innerJoin(environments, eq(environments.id, services.environmentId))
-    .innerJoin(projects, eq(projects.id, environments.projectId))
-    .where(eq(services.id, serviceId))
-    .limit(1);
+  const [row] = await statementsFor(db).service.execute({ id: serviceId, userId: ctx.actor.userId });
   if (!row) throw notFound("service");
-  const role = check(await effectiveRole(ctx, row.project.orgId, db), permission, "service", row.environment.mode);
-  return { ...row, role };
+  const { service, environment, project, memberRole } = row;
+  const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "service", environment.mode);
+  return { service, environment, project, role };
 }

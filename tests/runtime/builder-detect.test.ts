@@ -24,6 +24,9 @@ function app(files: Record<string, string>): string {
 const pkg = (fields: Record<string, unknown>) => JSON.stringify({ name: "x", version: "1.0.0", ...fields });
 const noSpec = {};
 
+/** A start script run directly, as npm would run it (without npm's own start-up cost). */
+const viaScript = (script: string) => `export PATH="$PWD/node_modules/.bin:$PATH"; ${script}`;
+
 describe("detectCommands", () => {
   it("lets explicit commands win, each on its own", () => {
     const dir = app({
@@ -62,24 +65,26 @@ describe("detectCommands", () => {
     expect(detectCommands({ dir: app({ "package.json": pkg({ ...deps, scripts: { start: "node s.js" } }), "package-lock.json": "{}" }), spec: noSpec })).toEqual({
       kind: "node",
       install: "npm ci",
-      start: "npm start",
+      start: viaScript("node s.js"),
     });
     expect(detectCommands({ dir: app({ "package.json": pkg({ devDependencies: { b: "2" }, scripts: { start: "node s.js" } }) }), spec: noSpec })).toEqual({
       kind: "node",
       install: "npm install",
-      start: "npm start",
+      start: viaScript("node s.js"),
     });
     expect(detectCommands({ dir: app({ "package.json": pkg({ dependencies: {}, scripts: { start: "node s.js" } }), "package-lock.json": "{}" }), spec: noSpec })).toEqual({
       kind: "node",
-      start: "npm start",
+      start: viaScript("node s.js"),
     });
+    // With pre/post hooks only npm runs them right.
+    expect(detectCommands({ dir: app({ "package.json": pkg({ scripts: { prestart: "node gen.js", start: "node s.js" } }) }), spec: noSpec }).start).toBe("npm start");
   });
 
   it("runs a build script, and starts main when there is no start script", () => {
     expect(detectCommands({ dir: app({ "package.json": pkg({ scripts: { build: "node build.js", start: "node dist/s.js" } }) }), spec: noSpec })).toEqual({
       kind: "node",
       build: "npm run build",
-      start: "npm start",
+      start: viaScript("node dist/s.js"),
     });
     expect(detectCommands({ dir: app({ "package.json": pkg({ main: "dist/index.js" }) }), spec: noSpec })).toEqual({ kind: "node", start: "node dist/index.js" });
     expect(detectCommands({ dir: app({ "package.json": pkg({ main: "my app.js" }) }), spec: noSpec }).start).toBe("node 'my app.js'");

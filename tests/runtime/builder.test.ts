@@ -202,7 +202,7 @@ describe("buildService", () => {
     const req = request({}, { source: { git: repo.bare, branch: "feature" }, spec: { build: { command: "cat app.txt feature.txt > both.txt" } } });
     const result = await buildService(req);
     expect(result.revision).toBe(repo.commits.feature.at(-1));
-    expect(result.commands).toMatchObject({ kind: "node", start: "npm start" });
+    expect(result.commands).toMatchObject({ kind: "node", start: expect.stringMatching(/node_modules\/\.bin.*; /) });
     expect(fs.readFileSync(path.join(result.dir, "both.txt"), "utf8")).toBe("v2\nfeature\n");
     expect(fs.existsSync(path.join(result.dir, ".git"))).toBe(false);
   });
@@ -263,7 +263,7 @@ describe("buildService", () => {
     };
     const logs: BuildLogLine[] = [];
     const result = await buildService(request(files, { onLog: (l) => logs.push(l) }));
-    expect(result.commands).toEqual({ kind: "node", install: "npm ci", build: "npm run build", start: "npm start" });
+    expect(result.commands).toEqual({ kind: "node", install: "npm ci", build: "npm run build", start: 'export PATH="$PWD/node_modules/.bin:$PATH"; node dist.cjs' });
     expect(fs.readFileSync(path.join(result.dir, "dist.cjs"), "utf8")).toContain("hello from a dependency");
     expect(logs.filter((l) => l.stream === "system").map((l) => l.line)).toEqual(expect.arrayContaining(["$ npm ci", "$ npm run build"]));
   });

@@ -133,6 +133,24 @@ describe("response decoding", () => {
     expect(up.connections).toBe(1);
   });
 
+  it("passes small binary bodies byte for byte", async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const up = await rawUpstream((_req, socket) => {
+      socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${bytes.length}\r\n\r\n`), bytes]));
+    });
+    route(up.port);
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http
+        .get({ host: "127.0.0.1", port: router.port, path: "/", headers: { host: HOST }, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve(Buffer.concat(chunks)));
+        })
+        .on("error", reject);
+    });
+    expect(body.equals(bytes)).toBe(true);
+  });
+
   it("skips interim 1xx responses and passes the final one", async () => {
     const up = await rawUpstream((_req, socket) => {
       socket.write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");

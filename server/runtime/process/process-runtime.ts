@@ -113,7 +113,9 @@ export class ProcessRuntime implements Runtime {
         serviceId: s.id,
         source: s.spec.source,
         spec: s.spec,
-        buildEnv: { ...(s.spec.env ?? {}), ...this.builtins(s, ctx, null) },
+        // No deployment id here: the build id hashes the build env, and a per-deployment value would
+        // defeat build reuse (every redeploy would rebuild).
+        buildEnv: { ...(s.spec.env ?? {}), ...this.builtins(s, { ...ctx, deploymentId: null }, null) },
         cacheRoot: path.join(this.o.workDir, "sources"),
         buildsRoot: path.join(this.o.workDir, "builds"),
         hiddenDirs: [this.o.dataDir],

@@ -91,7 +91,13 @@ export function detectCommands({ dir, spec }: { dir: string; spec: Pick<ServiceS
   if (proc) return { kind: "procfile", ...steps, start: proc.command };
 
   if (pkg) {
-    if (hasScript(pkg, "start")) return { kind: "node", ...steps, start: "npm start" };
+    if (hasScript(pkg, "start")) {
+      // npm adds ~1–2 s and two processes to every instance start (and so to every rollout). Without
+      // pre/post hooks, run the script itself the way npm would: node_modules/.bin first on PATH.
+      const script = (pkg.scripts as Record<string, string>).start;
+      const hooks = hasScript(pkg, "prestart") || hasScript(pkg, "poststart");
+      return { kind: "node", ...steps, start: hooks ? "npm start" : `export PATH="$PWD/node_modules/.bin:$PATH"; ${script}` };
+    }
     if (typeof pkg.main === "string" && pkg.main.trim() !== "") return { kind: "node", ...steps, start: nodeCommand(pkg.main.trim()) };
     // What `npm start` itself does without a start script.
     if (fs.existsSync(path.join(dir, "server.js"))) return { kind: "node", ...steps, start: "node server.js" };

@@ -44,6 +44,8 @@ export class HttpRouter {
   private readonly registry = new RouterMetrics();
   private readonly upgraded = new Set<Duplex>();
   private sampleListeners: readonly SampleListener[] = [];
+  /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
+  lastError: unknown = null;
 
   constructor(opts: HttpRouterOptions) {
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
@@ -177,13 +179,24 @@ export class HttpRouter {
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const start = performance.now();
-    const head = requestHead(req.method ?? "GET", req.url ?? "/", req.rawHeaders, remoteAddress(req.socket), false);
-    const route = this.table.lookup(scan.host);
-    if (route === undefined) {
-      writePage(res, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
-      return;
+    try {
+      const head = requestHead(req.method ?? "GET", req.url ?? "/", req.rawHeaders, remoteAddress(req.socket), false);
+      const route = this.table.lookup(scan.host);
+      if (route === undefined) {
+        writePage(res, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
+        return;
+      }
+      new HttpExchange(this.finish, route, req, res, head, start, scan.contentLength, scan.chunked);
+    } catch (err) {
+      // A router bug must cost one request, not the console process.
+      this.lastError = err;
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end("500 Slipway router error\n");
+      } else {
+        res.destroy();
+      }
     }
-    new HttpExchange(this.finish, route, req, res, head, start, scan.contentLength, scan.chunked);
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -1,3 +1,5 @@
+import "server-only";
+
 /** One running instance of a service the router may send traffic to. */
 export type Upstream = {
   id: string;

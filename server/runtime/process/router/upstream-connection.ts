@@ -78,11 +78,16 @@ export class UpstreamConnection {
   /** The keep-alive timeout (ms) the instance announced in its last response, or -1. */
   hintMs = -1;
 
+  /**
+   * With `viaOnread`, the socket was created with `onread` (see upstream-pool.ts) and its bytes arrive
+   * through onRead in a shared buffer, skipping the stream machinery; otherwise through 'data'.
+   */
   constructor(
     readonly socket: Socket,
     private readonly owner: ConnectionOwner,
+    viaOnread: boolean,
   ) {
-    socket.on("data", this.onData);
+    if (!viaOnread) socket.on("data", this.onData);
     socket.on("end", this.onEnd);
     socket.on("error", this.onError);
     socket.on("close", this.onClose);
@@ -157,6 +162,15 @@ export class UpstreamConnection {
   }
 
   private readonly onData = (data: Buffer): void => {
+    this.receive(data, false);
+  };
+
+  /** `onread` callback: `bytes` bytes in the shared read buffer, valid only during this call. */
+  onRead(bytes: number, buffer: Buffer): void {
+    this.receive(buffer.subarray(0, bytes), true);
+  }
+
+  private receive(data: Buffer, shared: boolean): void {
     if (this.handler === null || this.state === S_IDLE || this.state === S_DEAD) {
       // Bytes nobody asked for: the connection is out of step, never reuse it.
       this.destroy();
@@ -167,12 +181,21 @@ export class UpstreamConnection {
     if (this.pending !== null) {
       buf = Buffer.concat([this.pending, data]);
       this.pending = null;
+      shared = false;
     }
-    this.feed(buf, 0);
-  };
+    try {
+      this.feed(buf, 0, shared);
+    } catch (err) {
+      // A bug here (or in a handler) must fail this exchange, not crash the process from a socket callback.
+      this.fail(`the router failed on the instance's response: ${err instanceof Error ? err.message : String(err)}`, "EROUTER");
+    }
+  }
 
-  /** Decodes as much of `buf` from `off` as the current state allows. */
-  private feed(buf: Buffer, off: number): void {
+  /**
+   * Decodes as much of `buf` from `off` as the current state allows. With `shared`, `buf` is reused
+   * after this call: whatever is kept or handed on is copied.
+   */
+  private feed(buf: Buffer, off: number, shared: boolean): void {
     const handler = this.handler;
     while (handler !== null && this.handler === handler) {
       const avail = buf.length - off;
@@ -181,7 +204,7 @@ export class UpstreamConnection {
           const end = buf.indexOf(CRLFCRLF, off);
           if (end === -1) {
             if (avail > MAX_RESPONSE_HEAD) return this.fail("the instance sent a response head larger than 64 KiB", "EHEADTOOLARGE");
-            this.pending = off === 0 ? buf : buf.subarray(off);
+            this.pending = keep(buf, off, buf.length, shared);
             return;
           }
           if (end - off > MAX_RESPONSE_HEAD) return this.fail("the instance sent a response head larger than 64 KiB", "EHEADTOOLARGE");
@@ -190,7 +213,7 @@ export class UpstreamConnection {
           off = end + 4;
           const status = head.status;
           if (status < 200) {
-            if (status === 101 && this.upgrade) return this.detach(head, buf.subarray(off));
+            if (status === 101 && this.upgrade) return this.detach(head, keep(buf, off, buf.length, shared));
             if (status === 101) return this.fail("the instance switched protocols unasked", "EBADRESPONSE");
             continue; // 100 Continue, 103 Early Hints: wait for the final response
           }
@@ -216,20 +239,19 @@ export class UpstreamConnection {
           const remaining = this.remaining;
           if (avail < remaining) {
             this.remaining = remaining - avail;
-            handler.onResponseData(off === 0 ? buf : buf.subarray(off));
+            handler.onResponseData(keep(buf, off, buf.length, shared));
             return;
           }
-          const last = off === 0 && avail === remaining ? buf : buf.subarray(off, off + remaining);
-          return this.complete(last, avail > remaining);
+          return this.complete(keep(buf, off, off + remaining, shared), avail > remaining);
         }
         case S_UNTIL_CLOSE:
-          if (avail > 0) handler.onResponseData(off === 0 ? buf : buf.subarray(off));
+          if (avail > 0) handler.onResponseData(keep(buf, off, buf.length, shared));
           return;
         case S_CHUNK_SIZE: {
           const end = buf.indexOf(CRLF, off);
           if (end === -1) {
             if (avail > MAX_CHUNK_LINE) return this.fail("the instance sent a malformed chunk", "EBADRESPONSE");
-            this.pending = off === 0 ? buf : buf.subarray(off);
+            this.pending = keep(buf, off, buf.length, shared);
             return;
           }
           const size = parseChunkSize(buf, off, end);
@@ -246,7 +268,7 @@ export class UpstreamConnection {
         case S_CHUNK_DATA: {
           if (avail === 0) return;
           const n = avail < this.remaining ? avail : this.remaining;
-          const piece = off === 0 && n === buf.length ? buf : buf.subarray(off, off + n);
+          const piece = keep(buf, off, off + n, shared);
           off += n;
           this.remaining -= n;
           if (this.remaining === 0) {
@@ -262,7 +284,7 @@ export class UpstreamConnection {
         }
         case S_CHUNK_END: {
           if (avail < 2) {
-            if (avail > 0) this.pending = buf.subarray(off);
+            if (avail > 0) this.pending = keep(buf, off, buf.length, shared);
             return;
           }
           if (buf[off] !== 13 || buf[off + 1] !== 10) return this.fail("the instance sent a malformed chunk", "EBADRESPONSE");
@@ -275,7 +297,7 @@ export class UpstreamConnection {
           const end = buf.indexOf(CRLF, off);
           if (end === -1) {
             if (avail > MAX_RESPONSE_HEAD) return this.fail("the instance sent trailers larger than 64 KiB", "EBADRESPONSE");
-            this.pending = off === 0 ? buf : buf.subarray(off);
+            this.pending = keep(buf, off, buf.length, shared);
             return;
           }
           const empty = end === off;
@@ -359,6 +381,12 @@ export class UpstreamConnection {
     this.state = S_DEAD;
     this.owner.forget(this);
   };
+}
+
+/** buf[start, end) as a buffer the receiver may keep: a view, or a copy when `buf` is the shared read buffer. */
+function keep(buf: Buffer, start: number, end: number, shared: boolean): Buffer {
+  if (shared) return Buffer.from(buf.subarray(start, end));
+  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
 }
 
 /** Hex chunk size up to `end` (extensions after ';' ignored); -1 when malformed or absurdly large. */

@@ -27,6 +27,9 @@ export const DOWN_FOR_MS = 1_000;
 export const CONNECT_TIMEOUT_MS = 5_000;
 const SWEEP_INTERVAL_MS = 1_000;
 
+/** Where every pooled connection's bytes land; each read is decoded (and copied where kept) before the next. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Someone waiting for a connection. Returns false when it no longer wants one (its client left). */
 export interface ConnectionWaiter {
   onConnection(conn: UpstreamConnection): boolean;
@@ -74,8 +77,24 @@ export class UpstreamEndpoint implements ConnectionOwner {
 
   private open(waiter: ConnectionWaiter, pooled: boolean): void {
     if (pooled) this.pooled++;
-    const socket = net.connect({ host: this.host, port: this.port, noDelay: true });
-    const conn = new UpstreamConnection(socket, pooled ? this : dedicatedOwner(this));
+    let conn: UpstreamConnection | null = null;
+    // Pooled connections read into one shared buffer through `onread` (no stream machinery per
+    // response); upgrade connections keep 'data' events, since their socket is piped afterwards.
+    const socket = pooled
+      ? net.connect({
+          host: this.host,
+          port: this.port,
+          noDelay: true,
+          onread: {
+            buffer: READ_BUFFER,
+            callback: (bytes: number, buffer: Uint8Array) => {
+              conn?.onRead(bytes, buffer as Buffer);
+              return true; // pausing is explicit (UpstreamConnection.pause)
+            },
+          },
+        })
+      : net.connect({ host: this.host, port: this.port, noDelay: true });
+    conn = new UpstreamConnection(socket, pooled ? this : dedicatedOwner(this), pooled);
     this.all.add(conn);
     const onConnectError = (err: NodeJS.ErrnoException) => {
       this.downUntil = performance.now() + DOWN_FOR_MS;
