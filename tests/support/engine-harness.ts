@@ -4,7 +4,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
 import { deployments } from "@/db/schema";
-import { Engine } from "@/server/engine/engine";
+import { Engine, setEngine } from "@/server/engine/engine";
 import { LogWriter } from "@/server/engine/log-writer";
 import { busWaiter } from "@/server/engine/bus-waiter";
 import { TERMINAL, type DeploymentStatus } from "@/server/engine/deployment-status";
@@ -27,12 +27,15 @@ export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: num
   await runtime.startRouter();
   const engine = new Engine(h.db, runtime, nodeId, logs);
   await engine.start();
+  // Services that act on the runtime directly (delete, stop) find it as they would in the console.
+  setEngine(engine);
   return {
     engine,
     runtime,
     root,
     dataDir,
     async stop() {
+      setEngine(null);
       await engine.stop();
       fs.rmSync(root, { recursive: true, force: true });
     },
