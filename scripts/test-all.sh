@@ -57,13 +57,19 @@ npx eslint . --max-warnings 0
 step "build"
 npx next build
 
+# The process suites start whole console servers (and kill them): one file at a time, after the rest,
+# so they neither compete with each other for the two cores nor race for free ports.
 step "vitest on PGlite"
-env -u TEST_DATABASE_URL npx vitest run
+env -u TEST_DATABASE_URL npx vitest run --exclude 'tests/process/**'
+step "vitest on PGlite: console processes"
+env -u TEST_DATABASE_URL npx vitest run tests/process --no-file-parallelism
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   # Only the suites that use a database: the runtime's unit suites (router, supervisor, builder) ran above.
   step "vitest on PostgreSQL"
-  npx vitest run tests/integration tests/engine tests/process tests/cli
+  npx vitest run tests/integration tests/engine tests/cli
+  step "vitest on PostgreSQL: console processes"
+  npx vitest run tests/process --no-file-parallelism
 fi
 
 step "playwright (chromium)"

@@ -6,54 +6,63 @@ import { forbidden, notFound } from "@/server/errors/app-error";
 import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, type Role } from "./policy";
 
 /**
- * Each check is ONE query: the resource, its organization and the caller's membership there
- * (a left join: no membership row means "not yours"). The statements are prepared once per
- * database or transaction handle — a check inside a transaction must read through it.
+ * Each check is ONE query: the resource, its organization and the caller's membership there (a left
+ * join — no membership row means "not yours"). Statements are prepared per database or transaction
+ * handle, on first use: a check inside a transaction must read through that transaction.
  */
-const placeholder = { id: sql.placeholder("id"), userId: sql.placeholder("userId"), orgId: sql.placeholder("orgId") };
-const memberOfOrg = (orgId: typeof projects.orgId) => and(eq(memberships.orgId, orgId), eq(memberships.userId, placeholder.userId));
-
-function prepare(db: DbOrTx) {
-  return {
-    membership: db
-      .select({ role: memberships.role })
-      .from(memberships)
-      .where(and(eq(memberships.orgId, placeholder.orgId), eq(memberships.userId, placeholder.userId)))
-      .limit(1)
-      .prepare("slipway_access_membership"),
-    project: db
-      .select({ project: projects, memberRole: memberships.role })
-      .from(projects)
-      .leftJoin(memberships, memberOfOrg(projects.orgId))
-      .where(eq(projects.id, placeholder.id))
-      .limit(1)
-      .prepare("slipway_access_project"),
-    environment: db
-      .select({ environment: environments, project: projects, memberRole: memberships.role })
-      .from(environments)
-      .innerJoin(projects, eq(projects.id, environments.projectId))
-      .leftJoin(memberships, memberOfOrg(projects.orgId))
-      .where(eq(environments.id, placeholder.id))
-      .limit(1)
-      .prepare("slipway_access_environment"),
-    service: db
-      .select({ service: services, environment: environments, project: projects, memberRole: memberships.role })
-      .from(services)
-      .innerJoin(environments, eq(environments.id, services.environmentId))
-      .innerJoin(projects, eq(projects.id, environments.projectId))
-      .leftJoin(memberships, memberOfOrg(projects.orgId))
-      .where(eq(services.id, placeholder.id))
-      .limit(1)
-      .prepare("slipway_access_service"),
+function preparedPerHandle<T>(make: (db: DbOrTx) => T): (db: DbOrTx) => T {
+  const made = new WeakMap<DbOrTx, T>();
+  return (db) => {
+    let statement = made.get(db);
+    if (!statement) made.set(db, (statement = make(db)));
+    return statement;
   };
 }
 
-const statements = new WeakMap<DbOrTx, ReturnType<typeof prepare>>();
-function statementsFor(db: DbOrTx) {
-  let s = statements.get(db);
-  if (!s) statements.set(db, (s = prepare(db)));
-  return s;
-}
+const placeholder = { id: sql.placeholder("id"), userId: sql.placeholder("userId"), orgId: sql.placeholder("orgId") };
+const callerIsMemberOf = (orgId: typeof projects.orgId) => and(eq(memberships.orgId, orgId), eq(memberships.userId, placeholder.userId));
+
+const membershipQuery = preparedPerHandle((db) =>
+  db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.orgId, placeholder.orgId), eq(memberships.userId, placeholder.userId)))
+    .limit(1)
+    .prepare("slipway_access_membership"),
+);
+
+const projectQuery = preparedPerHandle((db) =>
+  db
+    .select({ project: projects, memberRole: memberships.role })
+    .from(projects)
+    .leftJoin(memberships, callerIsMemberOf(projects.orgId))
+    .where(eq(projects.id, placeholder.id))
+    .limit(1)
+    .prepare("slipway_access_project"),
+);
+
+const environmentQuery = preparedPerHandle((db) =>
+  db
+    .select({ environment: environments, project: projects, memberRole: memberships.role })
+    .from(environments)
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .leftJoin(memberships, callerIsMemberOf(projects.orgId))
+    .where(eq(environments.id, placeholder.id))
+    .limit(1)
+    .prepare("slipway_access_environment"),
+);
+
+const serviceQuery = preparedPerHandle((db) =>
+  db
+    .select({ service: services, environment: environments, project: projects, memberRole: memberships.role })
+    .from(services)
+    .innerJoin(environments, eq(environments.id, services.environmentId))
+    .innerJoin(projects, eq(projects.id, environments.projectId))
+    .leftJoin(memberships, callerIsMemberOf(projects.orgId))
+    .where(eq(services.id, placeholder.id))
+    .limit(1)
+    .prepare("slipway_access_service"),
+);
 
 /** The role that counts, given the caller's membership (if any) in the organization that owns the resource. */
 function roleIn(actor: Actor, orgId: string, memberRole: Role | null): Role | null {
@@ -68,7 +77,7 @@ function roleIn(actor: Actor, orgId: string, memberRole: Role | null): Role | nu
 export async function effectiveRole(ctx: ServiceCtx, orgId: string, db: DbOrTx = ctx.db): Promise<Role | null> {
   const { actor } = ctx;
   if (actor.token && actor.token.orgId !== orgId) return null;
-  const [m] = await statementsFor(db).membership.execute({ orgId, userId: actor.userId });
+  const [m] = await membershipQuery(db).execute({ orgId, userId: actor.userId });
   return roleIn(actor, orgId, m?.role ?? null);
 }
 
@@ -85,7 +94,7 @@ export async function requireOrg(ctx: ServiceCtx, orgId: string, permission: Per
 }
 
 export async function requireProject(ctx: ServiceCtx, projectId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await statementsFor(db).project.execute({ id: projectId, userId: ctx.actor.userId });
+  const [row] = await projectQuery(db).execute({ id: projectId, userId: ctx.actor.userId });
   if (!row) throw notFound("project");
   const { project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "project");
@@ -93,7 +102,7 @@ export async function requireProject(ctx: ServiceCtx, projectId: string, permiss
 }
 
 export async function requireEnvironment(ctx: ServiceCtx, environmentId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await statementsFor(db).environment.execute({ id: environmentId, userId: ctx.actor.userId });
+  const [row] = await environmentQuery(db).execute({ id: environmentId, userId: ctx.actor.userId });
   if (!row) throw notFound("environment");
   const { environment, project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "environment", environment.mode);
@@ -101,7 +110,7 @@ export async function requireEnvironment(ctx: ServiceCtx, environmentId: string,
 }
 
 export async function requireService(ctx: ServiceCtx, serviceId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await statementsFor(db).service.execute({ id: serviceId, userId: ctx.actor.userId });
+  const [row] = await serviceQuery(db).execute({ id: serviceId, userId: ctx.actor.userId });
   if (!row) throw notFound("service");
   const { service, environment, project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "service", environment.mode);
