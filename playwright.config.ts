@@ -3,11 +3,13 @@ import { defineConfig } from "@playwright/test";
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 /** Slipway's router in the e2e server: service URLs are http://<service>.<env>.<project>.localhost:<this>. */
 export const ROUTER_PORT = Number(process.env.E2E_ROUTER_PORT ?? 8100);
-export const OWNER_STATE = "e2e/.auth/owner.json";
+// E2E_NAME lets several checkouts of the suite run side by side (own ports, data and session).
+const NAME = process.env.E2E_NAME ?? "";
+export const OWNER_STATE = `e2e/.auth/owner${NAME ? `-${NAME}` : ""}.json`;
 
 export default defineConfig({
   testDir: "e2e",
-  outputDir: "test-results",
+  outputDir: NAME ? `test-results/${NAME}` : "test-results",
   // One server, one embedded database: run specs one after another.
   workers: 1,
   fullyParallel: false,

@@ -8,8 +8,9 @@ if (!fs.existsSync(path.join(root, process.env.SLIPWAY_NEXT_DIST || ".next", "BU
   console.error("No production build: run `npx next build` first (npm test does).");
   process.exit(1);
 }
-const dataDir = path.join(root, ".slipway", "e2e-data");
-const workDir = path.join(root, ".slipway", "e2e-work");
+const suffix = process.env.E2E_NAME ? `-${process.env.E2E_NAME}` : "";
+const dataDir = path.join(root, ".slipway", `e2e-data${suffix}`);
+const workDir = path.join(root, ".slipway", `e2e-work${suffix}`);
 fs.rmSync(dataDir, { recursive: true, force: true });
 fs.rmSync(workDir, { recursive: true, force: true });
 const child = spawn(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", process.env.PORT ?? "3100"], {

@@ -2,6 +2,7 @@ import "server-only";
 import type { Db } from "@/db/client";
 import { logLines } from "@/db/schema";
 import { bus } from "./event-bus";
+import { noRedaction, type Redactor } from "@/server/secrets/redactor";
 
 export type LogLine = {
   serviceId: string;
@@ -33,10 +34,20 @@ export class LogWriter {
   /** The newest lines per service, for failure hints ("it printed: …"). */
   private tails = new Map<string, string[]>();
 
+  /** Per service: masks its secret values before a line is stored or kept in a tail. */
+  private redactors = new Map<string, Redactor>();
+
   constructor(private readonly db: Db) {}
 
+  setRedactor(serviceId: string, redactor: Redactor | null): void {
+    if (redactor) this.redactors.set(serviceId, redactor);
+    else this.redactors.delete(serviceId);
+  }
+
   write(l: LogLine): void {
-    const line = l.line.length > MAX_LINE ? `${l.line.slice(0, MAX_LINE)}…[truncated ${l.line.length - MAX_LINE} chars]` : l.line;
+    // Redact before cutting, so a secret straddling the cut cannot leave half of itself behind.
+    const clean = (this.redactors.get(l.serviceId) ?? noRedaction)(l.line);
+    const line = clean.length > MAX_LINE ? `${clean.slice(0, MAX_LINE)}…[truncated ${clean.length - MAX_LINE} chars]` : clean;
     this.buffer.push({ ...l, line });
     const key = l.deploymentId ? `${l.serviceId}:${l.deploymentId}` : l.serviceId;
     const tail = this.tails.get(key) ?? [];
