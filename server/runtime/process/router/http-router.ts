@@ -1,13 +1,13 @@
 import "server-only";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import type { Duplex } from "node:stream";
 import { noRoutePage } from "./error-page";
+import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
 import { normalizeHostname, Route, RouteTable, type Target } from "./route-table";
+import type { RequestHead } from "./request-head";
 import { RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
 import type { RouteInfo, RouteSnapshot, RouterSample, Upstream } from "./types";
 import { UpstreamPool } from "./upstream-pool";
@@ -24,16 +24,14 @@ export type HttpRouterOptions = {
 
 export type SampleListener = (sample: RouterSample) => void;
 
-/** Idle keep-alive connections from clients are closed after this long. */
-const CLIENT_KEEP_ALIVE_MS = 30_000;
 const DEFAULT_UPSTREAM_HOST = "127.0.0.1";
 
 /**
  * The process runtime's ingress: one HTTP listener that routes by Host header to a service's
  * instances (see docs/architecture.md, "Router"). Hostnames are matched without port and case.
  */
-export class HttpRouter {
-  private readonly server: http.Server;
+export class HttpRouter implements ClientHandler {
+  private readonly server: net.Server;
   private readonly requestedPort: number;
   private readonly host: string;
   private boundPort = -1;
@@ -42,7 +40,8 @@ export class HttpRouter {
   private readonly table = new RouteTable();
   private readonly pool = new UpstreamPool();
   private readonly registry = new RouterMetrics();
-  private readonly upgraded = new Set<Duplex>();
+  /** Every open client connection (upgraded ones too), so stop() can close them. */
+  private readonly sockets = new Set<Socket>();
   private sampleListeners: readonly SampleListener[] = [];
   /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
   lastError: unknown = null;
@@ -53,9 +52,7 @@ export class HttpRouter {
     }
     this.requestedPort = opts.port;
     this.host = opts.host ?? "0.0.0.0";
-    this.server = http.createServer({ noDelay: true, keepAlive: true }, this.onRequest);
-    this.server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
-    this.server.on("upgrade", this.onUpgrade);
+    this.server = net.createServer({ noDelay: true }, this.onConnection);
   }
 
   /** The port listened on (the real one once started, also when 0 was asked for). */
@@ -106,8 +103,7 @@ export class HttpRouter {
     this.state = "stopped";
     this.stopping = new Promise<void>((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
-      for (const socket of this.upgraded) socket.destroy();
+      for (const socket of this.sockets) socket.destroy();
       this.pool.destroy();
     });
     return this.stopping;
@@ -177,41 +173,45 @@ export class HttpRouter {
     return this;
   }
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  private readonly onConnection = (socket: Socket): void => {
+    const sockets = this.sockets;
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    new ClientConnection(socket, this);
+  };
+
+  onRequest(req: ClientRequest, remoteAddress: string): void {
     const start = performance.now();
     try {
-      const head = requestHead(req.method ?? "GET", req.url ?? "/", req.rawHeaders, remoteAddress(req.socket), false);
+      const head = requestHead(req.method, req.url, req.rawHeaders, remoteAddress, false);
       const route = this.table.lookup(scan.host);
       if (route === undefined) {
-        writePage(res, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
+        writePage(req, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
         return;
       }
-      new HttpExchange(this.finish, route, req, res, head, start, scan.contentLength, scan.chunked);
+      new HttpExchange(this.finish, route, req, head, start);
     } catch (err) {
       // A router bug must cost one request, not the console process.
       this.lastError = err;
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
-        res.end("500 Slipway router error\n");
+      if (!req.headersSent) {
+        req.writeHead(500, "", ["content-type", "text/plain; charset=utf-8", "content-length", "25"]);
+        req.end(Buffer.from("500 Slipway router error\n"));
       } else {
-        res.destroy();
+        req.destroy();
       }
     }
-  };
+  }
 
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  onUpgrade(socket: Socket, request: RequestHead, remoteAddress: string, rest: Buffer): void {
     const start = performance.now();
-    const headers = requestHead(req.method ?? "GET", req.url ?? "/", req.rawHeaders, remoteAddress(req.socket), true);
+    const headers = requestHead(request.method, request.url, request.raw, remoteAddress, true);
     const route = this.table.lookup(scan.host);
     if (route === undefined) {
-      rejectUpgrade(socket, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
+      rejectUpgrade(socket, noRoutePage(normalizeHostname(scan.host), acceptsHtml(request.raw)));
       return;
     }
-    const upgraded = this.upgraded;
-    upgraded.add(socket);
-    socket.once("close", () => upgraded.delete(socket));
-    new UpgradeExchange(this.finish, route, req, socket, head, headers, start);
-  };
+    new UpgradeExchange(this.finish, route, request.raw, socket, rest, headers, start);
+  }
 
   private readonly finish: ExchangeListener = (route, status, durationMs, bytes) => {
     route.metrics.record(status, durationMs, bytes);
@@ -226,9 +226,4 @@ export class HttpRouter {
       }
     }
   };
-}
-
-function remoteAddress(socket: Socket): string {
-  const address = socket.remoteAddress ?? "";
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

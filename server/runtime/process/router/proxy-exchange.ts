@@ -1,10 +1,10 @@
 import "server-only";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { acceptsHtml } from "./forward-headers";
 import { noInstancePage, upstreamErrorPage, type ErrorPage } from "./error-page";
 import type { ResponseHead } from "./response-head";
+import type { ClientRequest } from "./client-connection";
 import type { Route, Target } from "./route-table";
 import type { ResponseHandler, UpstreamConnection, UpstreamError } from "./upstream-connection";
 import type { ConnectionWaiter } from "./upstream-pool";
@@ -24,9 +24,6 @@ export const CLIENT_CLOSED_STATUS = 499;
 
 /** Receives the outcome of each exchange (metrics, telemetry hook). */
 export type ExchangeListener = (route: Route, status: number, durationMs: number, bytes: number) => void;
-
-/** Bodies up to this size are sent with the head as one string (see onResponseEnd). */
-const SMALL_BODY = 4 * 1024;
 
 const BODY_NONE = 0;
 const BODY_BUFFERED = 1;
@@ -56,16 +53,15 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
   constructor(
     private readonly onDone: ExchangeListener,
     private readonly route: Route,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    /** The client's request, and its response. */
+    private readonly req: ClientRequest,
     /** Request line and forwarded headers, without framing headers or the blank line. */
     private readonly head: string,
     private readonly start: number,
-    private readonly contentLength: number,
-    private readonly chunked: boolean,
   ) {
-    res.on("close", this.onClientClose);
-    if (chunked) this.mode = BODY_BUFFERED;
+    req.onClose = this.onClientClose;
+    const contentLength = req.contentLength;
+    if (req.chunked) this.mode = BODY_BUFFERED;
     else if (contentLength > MAX_BUFFERED_BODY) this.mode = BODY_STREAMED;
     else if (contentLength > 0) this.mode = BODY_BUFFERED;
     else this.mode = BODY_NONE;
@@ -79,9 +75,7 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
         this.buffered += chunk.length;
         if (this.buffered > MAX_BUFFERED_BODY) {
           // A chunked body larger than we keep for retries: stream it, starting with what we have.
-          req.pause();
-          req.removeListener("data", onData);
-          req.removeListener("end", onEnd);
+          req.pauseBody();
           this.mode = BODY_STREAMED;
           this.dispatch();
         }
@@ -93,8 +87,7 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
         this.chunks = null;
         this.dispatch();
       };
-      req.on("data", onData);
-      req.on("end", onEnd);
+      req.readBody(onData, onEnd);
     } else {
       this.dispatch();
     }
@@ -122,9 +115,10 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
     this.conn = conn;
     const mode = this.mode;
     let framing: string;
-    if (mode === BODY_NONE) framing = this.contentLength === 0 ? "Content-Length: 0\r\n\r\n" : "\r\n";
+    const req = this.req;
+    if (mode === BODY_NONE) framing = req.contentLength === 0 ? "Content-Length: 0\r\n\r\n" : "\r\n";
     else if (mode === BODY_BUFFERED) framing = `Content-Length: ${(this.body as Buffer).length}\r\n\r\n`;
-    else framing = this.chunked ? "Transfer-Encoding: chunked\r\n\r\n" : `Content-Length: ${this.contentLength}\r\n\r\n`;
+    else framing = req.chunked ? "Transfer-Encoding: chunked\r\n\r\n" : `Content-Length: ${req.contentLength}\r\n\r\n`;
     conn.send(this, this.head + framing, this.body, this.req.method === "HEAD", false, mode === BODY_STREAMED);
     if (mode === BODY_STREAMED) this.streamBody(conn);
     return true;
@@ -138,31 +132,32 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
   /** Streamed bodies start flowing once a connection is ready, so a refused connection can still be retried. */
   private streamBody(conn: UpstreamConnection): void {
     this.streaming = true;
-    const chunked = this.chunked;
+    const req = this.req;
+    const chunked = req.chunked;
     const pending = this.chunks;
     this.chunks = null;
     if (pending !== null) for (const chunk of pending) conn.writeBody(chunk, chunked);
-    const req = this.req;
-    const resume = () => req.resume();
-    req.on("data", (chunk: Buffer) => {
-      if (this.conn !== conn) return;
-      if (!conn.writeBody(chunk, chunked)) {
-        req.pause();
-        conn.socket.once("drain", resume);
-      }
-    });
-    req.on("end", () => {
-      if (this.conn === conn) conn.endBody(chunked);
-    });
-    req.resume();
+    const resume = () => req.resumeBody();
+    req.readBody(
+      (chunk: Buffer) => {
+        if (this.conn !== conn) return;
+        if (!conn.writeBody(chunk, chunked)) {
+          req.pauseBody();
+          conn.socket.once("drain", resume);
+        }
+      },
+      () => {
+        if (this.conn === conn) conn.endBody(chunked);
+      },
+    );
   }
 
   onResponseHead(head: ResponseHead): void {
     this.answered = true;
     try {
-      this.res.writeHead(head.status, head.reason === "" ? undefined : head.reason, head.headers);
+      this.req.writeHead(head.status, head.reason, head.headers);
     } catch {
-      // Headers Node refuses to send (invalid characters): the instance's response is unusable.
+      // Headers that may not be sent (invalid characters): the instance's response is unusable.
       this.answered = false;
       this.conn?.destroy();
       this.conn = null;
@@ -174,28 +169,19 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
 
   onResponseData(chunk: Buffer): void {
     this.bytes += chunk.length;
-    if (!this.res.write(chunk) && !this.closed) {
+    if (!this.req.write(chunk) && !this.closed) {
       this.conn?.pause();
       if (!this.drainHooked) {
         this.drainHooked = true;
-        this.res.on("drain", () => this.conn?.resume());
+        this.req.onDrain = () => this.conn?.resume();
       }
     }
   }
 
   onResponseEnd(last: Buffer | null): void {
     this.conn = null;
-    if (last === null) {
-      this.res.end();
-    } else if (this.bytes === 0 && last.length <= SMALL_BODY) {
-      // A whole small body: as a latin1 string (byte for byte) Node sends it in one write together
-      // with the head, instead of a two-buffer writev.
-      this.bytes = last.length;
-      this.res.end(last.toString("latin1"), "latin1");
-    } else {
-      this.bytes += last.length;
-      this.res.end(last);
-    }
+    if (last !== null) this.bytes += last.length;
+    this.req.end(last);
   }
 
   onUpgrade(_head: ResponseHead, socket: Socket): void {
@@ -211,7 +197,7 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
     if (this.answered) {
       // The instance dropped the connection mid-response: the client must not take it as complete.
       this.truncated = true;
-      this.res.destroy();
+      this.req.destroy();
       return;
     }
     // A request may be sent again if the instance cannot have acted on it: never on a response byte
@@ -235,7 +221,7 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
     if (this.closed) return;
     this.closed = true;
     let status = this.status;
-    if (!this.res.writableFinished) {
+    if (!this.req.finished) {
       status = this.truncated ? 502 : CLIENT_CLOSED_STATUS;
       const conn = this.conn;
       this.conn = null;
@@ -246,20 +232,20 @@ export class HttpExchange implements ResponseHandler, ConnectionWaiter {
   };
 
   private respondPage(page: ErrorPage): void {
-    const res = this.res;
-    if (res.headersSent) {
-      res.destroy();
+    const req = this.req;
+    if (req.headersSent) {
+      req.destroy();
       return;
     }
     this.status = page.status;
-    writePage(res, page);
+    writePage(req, page);
   }
 }
 
-export function writePage(res: ServerResponse, page: ErrorPage): void {
+export function writePage(req: ClientRequest, page: ErrorPage): void {
   const flat: string[] = [];
   for (const [name, value] of page.headers) flat.push(name, value);
   flat.push("content-length", String(page.body.length));
-  res.writeHead(page.status, flat);
-  res.end(page.body);
+  req.writeHead(page.status, "", flat);
+  req.end(page.body);
 }

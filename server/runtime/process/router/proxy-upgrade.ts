@@ -1,5 +1,4 @@
 import "server-only";
-import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
@@ -30,7 +29,8 @@ export class UpgradeExchange implements ResponseHandler, ConnectionWaiter {
   constructor(
     private readonly onDone: ExchangeListener,
     private readonly route: Route,
-    private readonly req: IncomingMessage,
+    /** The client's headers as sent, flat [name, value, …]. */
+    private readonly rawHeaders: string[],
     private readonly socket: Duplex,
     bodyHead: Buffer,
     /** Request line and forwarded headers (Upgrade kept), without the blank line. */
@@ -49,7 +49,7 @@ export class UpgradeExchange implements ResponseHandler, ConnectionWaiter {
     const route = this.route;
     const target = route.removed ? undefined : route.pick(this.tried, performance.now());
     if (target === undefined) {
-      const html = acceptsHtml(this.req.rawHeaders);
+      const html = acceptsHtml(this.rawHeaders);
       this.respondPage(
         route.removed || route.targets.length === 0
           ? noInstancePage(route.info, route.hostname, html)
