@@ -16,15 +16,14 @@
 //
 // Plain Node ESM. Everything it starts (servers, temp folders, databases) is removed on exit, Ctrl-C included.
 // tests/support/server-process.ts is the TypeScript twin of the process helpers below.
-import { execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { URLSearchParams } from "node:url";
-import { buildIfStale, distDir, nextBin, ROOT } from "../scripts/next-build.mjs";
+import { buildIfStale, distDir, ROOT } from "../scripts/next-build.mjs";
+import { cleanup, makeTempDir, onSignalCleanup } from "./lib/cleanup.mjs";
+import { request, signIn as signInAs, startConsole, trpc, trpcPath } from "./lib/console-client.mjs";
+import { intEnv, treeStats } from "./lib/processes.mjs";
 
 const GOAL_IDLE_RSS_MB = 250;
 const GOAL_P95_MS = 50;
@@ -38,264 +37,28 @@ const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password-1";
 const START_TIMEOUT_MS = 120_000;
 
-function intEnv(name, fallback) {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup: every server, temp folder and scratch database is registered here when created.
-
-const servers = new Set();
-const tempDirs = new Set();
 const scratchDbs = new Set();
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // gone
-  }
-}
-
-function cleanupSync() {
-  for (const s of servers) killGroup(s.pid, "SIGKILL");
-  servers.clear();
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-  tempDirs.clear();
-}
-
-async function cleanup() {
-  cleanupSync();
+onSignalCleanup(async () => {
   for (const db of [...scratchDbs]) await db.drop().catch((err) => console.error(`could not drop ${db.name}: ${err.message}`));
-}
-
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: cleaning up …`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-function makeTempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
-  tempDirs.add(dir);
-  return dir;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-} catch {
-  // Linux's usual USER_HZ
-}
-
-/** VmRSS (bytes) and CPU time used so far (user + system, ms) of `pid` and all its descendants. */
-function treeStats(pid) {
-  const children = new Map();
-  const cpu = new Map();
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-      // The command name may hold spaces and parentheses: fields start after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ppid = Number(fields[1]);
-      cpu.set(Number(name), ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  let bytes = 0;
-  let cpuMs = 0;
-  let processes = 0;
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift();
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"));
-      if (m) bytes += Number(m[1]) * 1024;
-      cpuMs += cpu.get(p) ?? 0;
-      processes++;
-    } catch {
-      // exited meanwhile
-    }
-    queue.push(...(children.get(p) ?? []));
-  }
-  return { bytes, cpuMs, processes };
-}
-
-function serverEnv({ dataDir, databaseUrl, port }) {
-  const env = { ...process.env };
-  for (const k of ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL"]) delete env[k];
-  Object.assign(env, {
-    NODE_ENV: "production",
-    NEXT_TELEMETRY_DISABLED: "1",
-    PORT: String(port),
-    SLIPWAY_DATA_DIR: dataDir,
-    SLIPWAY_ADMIN_EMAIL: EMAIL,
-    SLIPWAY_ADMIN_PASSWORD: PASSWORD,
-  });
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  return env;
-}
+});
 
 /**
  * Spawns `next start` and polls /api/health until the first 200, sampling the tree's RSS meanwhile.
  * Returns the server with `startMs` (spawn → first 200) and `peakStartRss`.
  */
 async function startServer({ dataDir, databaseUrl }) {
-  const port = await freePort();
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], {
-    cwd: ROOT,
-    env: serverEnv({ dataDir, databaseUrl, port }),
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  child.stdout.on("data", (b) => (output += b));
-  child.stderr.on("data", (b) => (output += b));
-  let exitInfo = null;
-  const exited = new Promise((resolve) =>
-    child.once("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      servers.delete(server);
-      resolve(exitInfo);
-    }),
-  );
-  const server = {
-    pid: child.pid,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    exited,
-    async stop() {
-      if (exitInfo) return exitInfo;
-      killGroup(child.pid, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child.pid, "SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-      killGroup(child.pid, "SIGKILL"); // anything left in its group
-      return exitInfo;
-    },
-  };
-  servers.add(server);
-
   let peak = 0;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (exitInfo) throw new Error(`the server exited (${JSON.stringify(exitInfo)}) before it was healthy:\n${output}`);
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`the server was not healthy within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
-    }
-    peak = Math.max(peak, treeStats(child.pid).bytes);
-    const res = await request(server, "GET", "/api/health", { timeoutMs: 30_000, agent: false }).catch(() => null);
-    if (res?.status === 200) {
-      server.startMs = performance.now() - t0;
-      server.health = JSON.parse(res.body);
-      server.peakStartRss = Math.max(peak, treeStats(child.pid).bytes);
-      return server;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP (node:http with keep-alive: lighter on the CPU the server shares than fetch)
-
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-function request(server, method, pathAndQuery, { headers = {}, body, timeoutMs = 30_000, agent = keepAlive } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port: server.port, method, path: pathAndQuery, headers, agent, timeout: timeoutMs },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${pathAndQuery} timed out`)));
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
+  const server = await startConsole({
+    env: { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
+    timeoutMs: START_TIMEOUT_MS,
+    onPoll: (pid) => (peak = Math.max(peak, treeStats(pid).bytes)),
   });
+  server.peakStartRss = Math.max(peak, treeStats(server.pid).bytes);
+  return server;
 }
 
-function setCookies(res) {
-  const jar = new Map();
-  for (const line of res.headers["set-cookie"] ?? []) {
-    const [pair] = line.split(";");
-    const eq = pair.indexOf("=");
-    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-  }
-  return jar;
-}
-
-/** Signs in like the sign-in form; returns the Cookie header carrying the session. */
-async function signIn(server) {
-  const csrf = await request(server, "GET", "/api/auth/csrf");
-  const { csrfToken } = JSON.parse(csrf.body);
-  const jar = setCookies(csrf);
-  const form = new URLSearchParams({ csrfToken, email: EMAIL, password: PASSWORD, callbackUrl: `${server.url}/` }).toString();
-  const res = await request(server, "POST", "/api/auth/callback/credentials", {
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "content-length": Buffer.byteLength(form),
-      cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
-    },
-    body: form,
-  });
-  const session = [...setCookies(res)].find(([k]) => k.endsWith("authjs.session-token"));
-  if (!session) throw new Error(`sign-in failed: HTTP ${res.status} → ${res.headers.location}`);
-  return `${session[0]}=${session[1]}`;
-}
-
-const authHeaders = (auth) => (auth.cookie ? { cookie: auth.cookie } : { authorization: `Bearer ${auth.token}` });
-
-/** Raw tRPC over HTTP (superjson wire format: `{ json, meta? }`). */
-function queryPath(proc, input) {
-  return `/api/trpc/${proc}` + (input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
-}
-
-async function trpc(server, auth, kind, proc, input) {
-  const res =
-    kind === "query"
-      ? await request(server, "GET", queryPath(proc, input), { headers: authHeaders(auth) })
-      : await (async () => {
-          const body = JSON.stringify({ json: input });
-          return request(server, "POST", `/api/trpc/${proc}`, {
-            headers: { ...authHeaders(auth), "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-            body,
-          });
-        })();
-  const parsed = JSON.parse(res.body);
-  if (res.status !== 200) throw new Error(`${proc}: HTTP ${res.status} ${parsed?.error?.json?.message ?? res.body.slice(0, 200)}`);
-  return parsed.result.data.json;
-}
+const signIn = (server) => signInAs(server, { email: EMAIL, password: PASSWORD });
+const queryPath = trpcPath;
 
 // ---------------------------------------------------------------------------------------------
 // Load

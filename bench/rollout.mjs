@@ -30,16 +30,16 @@
 // Plain Node ESM. Everything it starts (console, deployed instances, load generator, temp folders) is
 // stopped and removed on exit, Ctrl-C included; at the end it checks that nothing listens on the
 // router port any more.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { TextDecoderStream } from "node:stream/web";
-import { URLSearchParams } from "node:url";
 import superjson from "superjson";
-import { buildIfStale, distDir, nextBin, ROOT } from "../scripts/next-build.mjs";
+import { buildIfStale, distDir, ROOT } from "../scripts/next-build.mjs";
+import { cleanupSync, makeTempDir as makeDir, trackGroup, untrackGroup } from "./lib/cleanup.mjs";
+import { signIn as signInAs, startConsole as startNext, trpc } from "./lib/console-client.mjs";
+import { freePort, intEnv, killGroup, killPid, listensOn, processesUnder, procTable, sleep } from "./lib/processes.mjs";
 
 const REDEPLOYS = intEnv("BENCH_REDEPLOYS", 10);
 const CONNECTIONS = intEnv("BENCH_CONNECTIONS", 20);
@@ -59,147 +59,21 @@ const LOAD_REQUEST_TIMEOUT_MS = 10_000;
 const ROLLOUT_PHASE = "during the rollouts";
 const TERMINAL = new Set(["DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED"]);
 
-function intEnv(name, fallback) {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-  return n;
-}
-
 const progress = (m) => console.error(`· ${m}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Cleanup: everything started is registered here when created.
 
 /** Children leading their own process group (console, load generator). */
-const groups = new Set();
-const tempDirs = new Set();
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // gone
-  }
-}
-
-function killPid(pid, signal) {
-  try {
-    process.kill(pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pids of processes whose working folder or command line is under `dir` (deployed instances, builds). */
-function processesUnder(dir) {
-  const pids = [];
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").replace(/\0/g, " ");
-      let cwd = "";
-      try {
-        cwd = fs.readlinkSync(`/proc/${name}/cwd`);
-      } catch {
-        // not ours to read
-      }
-      if (cwd.startsWith(dir) || cmd.includes(dir)) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-function cleanupSync() {
-  for (const pid of groups) killGroup(pid, "SIGKILL");
-  groups.clear();
-  for (const d of tempDirs) {
-    for (const pid of processesUnder(d)) killPid(pid, "SIGKILL");
-    fs.rmSync(d, { recursive: true, force: true });
-  }
-  tempDirs.clear();
-}
-
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: cleaning up …`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
-
-function makeTempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
-  // Deployed code runs as another user (when the console runs as root): it must reach its folders.
-  fs.chmodSync(dir, 0o755);
-  tempDirs.add(dir);
-  return dir;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether any socket listens on `port` (any address, IPv4 or IPv6), from /proc/net/tcp{,6}. */
-function listensOn(port) {
-  const hex = port.toString(16).toUpperCase().padStart(4, "0");
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 3 && f[3] === "0A" && f[1].endsWith(`:${hex}`)) return true;
-    }
-  }
-  return false;
-}
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-} catch {
-  // Linux's usual USER_HZ
-}
+// Deployed code runs as another user (when the console runs as root): it must reach its folders.
+const makeTempDir = (prefix) => makeDir(prefix, { shared: true });
 
 /**
  * CPU time (ms, user + system) of `pid` itself, and of everything below it: its live descendants
  * plus the children it and they already reaped (cutime/cstime), so stopped instances still count.
  */
 function cpuOf(pid) {
-  const children = new Map();
-  const stat = new Map();
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-      // The command name may hold spaces and parentheses: fields start after the last ')'.
-      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      const ms = (i) => (Number(f[i]) * 1000) / clockTicks;
-      stat.set(Number(name), { self: ms(11) + ms(12), reaped: ms(13) + ms(14) });
-      const ppid = Number(f[1]);
-      if (!children.has(ppid)) children.set(ppid, []);
-      children.get(ppid).push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
+  const { children, cpu: stat } = procTable();
   const root = stat.get(pid);
   if (!root) return null;
   let below = root.reaped;
@@ -216,166 +90,22 @@ function cpuOf(pid) {
 // ---------------------------------------------------------------------------------------------
 // The console
 
-/**
- * Spawns `next start` in its own process group on a new data folder and waits for /api/health.
- * SLIPWAY_NEXT_DIST, when set, is inherited: the server starts from the build this bench checked.
- */
-async function startConsole({ root, routerPort }) {
-  const port = await freePort();
-  const env = { ...process.env };
-  for (const k of ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL", "SLIPWAY_ENGINE"]) delete env[k];
-  Object.assign(env, {
-    NODE_ENV: "production",
-    NEXT_TELEMETRY_DISABLED: "1",
-    PORT: String(port),
-    SLIPWAY_DATA_DIR: path.join(root, "data"),
-    SLIPWAY_WORK_DIR: path.join(root, "work"),
-    SLIPWAY_ROUTER_PORT: String(routerPort),
-    SLIPWAY_NODE_ID: "rollout-bench",
-    SLIPWAY_ADMIN_EMAIL: EMAIL,
-    SLIPWAY_ADMIN_PASSWORD: PASSWORD,
-  });
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  groups.add(child.pid);
-  let output = "";
-  const collect = (b) => {
-    output += b;
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  let exitInfo = null;
-  const exited = new Promise((resolve) =>
-    child.once("exit", (code, signal) => {
-      exitInfo = { code, signal };
-      resolve(exitInfo);
-    }),
-  );
-  const server = {
-    pid: child.pid,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    exitInfo: () => exitInfo,
-    /** SIGTERM to the group, SIGKILL after `graceMs`; waits until the console process has ended. */
-    async stop(graceMs = 15_000) {
-      if (!exitInfo) {
-        killGroup(child.pid, "SIGTERM");
-        const timer = setTimeout(() => killGroup(child.pid, "SIGKILL"), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
-      killGroup(child.pid, "SIGKILL"); // anything left in its group
-      groups.delete(child.pid);
-      return exitInfo;
+/** `next start` on a new data folder, with the router on `routerPort`. */
+function startConsole({ root, routerPort }) {
+  return startNext({
+    env: {
+      SLIPWAY_DATA_DIR: path.join(root, "data"),
+      SLIPWAY_WORK_DIR: path.join(root, "work"),
+      SLIPWAY_ROUTER_PORT: String(routerPort),
+      SLIPWAY_NODE_ID: "rollout-bench",
+      SLIPWAY_ADMIN_EMAIL: EMAIL,
+      SLIPWAY_ADMIN_PASSWORD: PASSWORD,
     },
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (exitInfo) throw new Error(`the console exited (${JSON.stringify(exitInfo)}) before it was healthy:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the console was not healthy within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
-    const res = await request(server, "GET", "/api/health", { timeoutMs: 10_000, agent: false }).catch(() => null);
-    if (res?.status === 200) {
-      server.startMs = performance.now() - t0;
-      return server;
-    }
-    await sleep(50);
-  }
-}
-
-// HTTP to the console (node:http with keep-alive)
-
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
-/**
- * One HTTP request to the console. A keep-alive socket the server closed while idle (Node's 5 s
- * keepAliveTimeout, easily reached while a deployment runs) fails at once with ECONNRESET before
- * the server read anything: that case alone is sent again, on a new connection.
- */
-async function request(server, method, pathAndQuery, opts = {}) {
-  try {
-    return await requestOnce(server, method, pathAndQuery, opts);
-  } catch (err) {
-    if (!err.reusedSocket || err.code !== "ECONNRESET") throw err;
-    return requestOnce(server, method, pathAndQuery, { ...opts, agent: false });
-  }
-}
-
-function requestOnce(server, method, pathAndQuery, { headers = {}, body, timeoutMs = 30_000, agent = keepAlive } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port: server.port, method, path: pathAndQuery, headers, agent, timeout: timeoutMs },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`${method} ${pathAndQuery} timed out`)));
-    req.on("error", (err) => {
-      err.reusedSocket = req.reusedSocket;
-      reject(err);
-    });
-    if (body !== undefined) req.write(body);
-    req.end();
+    timeoutMs: START_TIMEOUT_MS,
   });
 }
 
-function setCookies(res) {
-  const jar = new Map();
-  for (const line of res.headers["set-cookie"] ?? []) {
-    const [pair] = line.split(";");
-    const eq = pair.indexOf("=");
-    if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-  }
-  return jar;
-}
-
-/** Signs in like the sign-in form; returns the Cookie header carrying the session. */
-async function signIn(server) {
-  const csrf = await request(server, "GET", "/api/auth/csrf");
-  const { csrfToken } = JSON.parse(csrf.body);
-  const jar = setCookies(csrf);
-  const form = new URLSearchParams({ csrfToken, email: EMAIL, password: PASSWORD, callbackUrl: `${server.url}/` }).toString();
-  const res = await request(server, "POST", "/api/auth/callback/credentials", {
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      "content-length": Buffer.byteLength(form),
-      cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
-    },
-    body: form,
-  });
-  const session = [...setCookies(res)].find(([k]) => k.endsWith("authjs.session-token"));
-  if (!session) throw new Error(`sign-in failed: HTTP ${res.status} → ${res.headers.location}`);
-  return `${session[0]}=${session[1]}`;
-}
-
-/** tRPC over HTTP, superjson both ways (Dates come back as Dates). */
-async function trpc(server, cookie, kind, proc, input) {
-  const wire = JSON.stringify(superjson.serialize(input));
-  const res =
-    kind === "query"
-      ? await request(server, "GET", `/api/trpc/${proc}?input=${encodeURIComponent(wire)}`, { headers: { cookie } })
-      : await request(server, "POST", `/api/trpc/${proc}`, {
-          headers: { cookie, "content-type": "application/json", "content-length": Buffer.byteLength(wire) },
-          body: wire,
-        });
-  let parsed;
-  try {
-    parsed = JSON.parse(res.body);
-  } catch {
-    throw new Error(`${proc}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
-  }
-  if (res.status !== 200) throw new Error(`${proc}: HTTP ${res.status} ${parsed?.error?.json?.message ?? res.body.slice(0, 200)}`);
-  return superjson.deserialize(parsed.result.data);
-}
+const signIn = (server) => signInAs(server, { email: EMAIL, password: PASSWORD });
 
 /**
  * Reads `deployment.watch` (tRPC subscription over SSE, plain fetch) until the deployment reaches a
@@ -593,7 +323,7 @@ function startLoad({ routerPort }) {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     detached: true,
   });
-  groups.add(child.pid);
+  trackGroup(child.pid);
   let resolveReady;
   let resolveResult;
   const ready = new Promise((r) => (resolveReady = r));
@@ -604,7 +334,7 @@ function startLoad({ routerPort }) {
     if (m?.type === "result") resolveResult(m.phases);
   });
   exited.then((how) => {
-    groups.delete(child.pid);
+    untrackGroup(child.pid);
     resolveResult(null);
     resolveReady();
     return how;
@@ -827,7 +557,6 @@ async function main() {
       consoleListening: listensOn(server.port),
     };
     fs.rmSync(root, { recursive: true, force: true });
-    tempDirs.delete(root);
     cleanupReport.tempRemoved = !fs.existsSync(root);
   }
 

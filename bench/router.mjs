@@ -15,12 +15,14 @@
 //
 // Traffic goes to 127.0.0.1 only. Everything it starts (app, router, nginx, load generator, temp
 // folder) is stopped and removed on exit, Ctrl-C included.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { cleanupSync, makeTempDir, trackGroup, untrackGroup } from "./lib/cleanup.mjs";
+import { ensureApt, freePort, intEnv, isRoot, killGroup, treeStats } from "./lib/processes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DURATION = intEnv("BENCH_DURATION", 10);
@@ -32,45 +34,12 @@ const HOSTNAME = "web.bench.slipway.localhost";
 const GOAL_RATIO = 0.8;
 const STRETCH_RATIO = 1.0;
 
-function intEnv(name, fallback) {
-  const raw = process.env[name];
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, not "${raw}"`);
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cleanup
-
-const children = new Set();
-let tempDir = null;
-
-function cleanupSync() {
-  for (const child of children) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-  children.clear();
-  if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-  tempDir = null;
-}
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: cleaning up …`);
-    cleanupSync();
-    process.exit(130);
-  });
-}
+const treeCpuMs = (pid) => treeStats(pid).cpuMs;
 
 /** Starts a child in its own process group (so the whole group can be killed) and waits for `ready` in its output. */
 function startChild(name, file, args, { ready, env, timeoutMs = 15_000 } = {}) {
   const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-  children.add(child);
+  trackGroup(child.pid);
   let output = "";
   const collect = (d) => {
     output += d.toString();
@@ -99,96 +68,11 @@ function startChild(name, file, args, { ready, env, timeoutMs = 15_000 } = {}) {
 async function stopChild(c) {
   if (!c || c.child.exitCode !== null) return;
   const exited = new Promise((resolve) => c.child.once("exit", resolve));
-  try {
-    process.kill(-c.child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-c.child.pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }, 3_000);
+  killGroup(c.child.pid, "SIGTERM");
+  const timer = setTimeout(() => killGroup(c.child.pid, "SIGKILL"), 3_000);
   await exited;
   clearTimeout(timer);
-  children.delete(c.child);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function which(bin) {
-  for (const dir of (process.env.PATH || "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").split(":").concat(["/usr/sbin", "/sbin"])) {
-    const p = path.join(dir, bin);
-    if (fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-function isRoot() {
-  return typeof process.getuid === "function" && process.getuid() === 0;
-}
-
-/** apt-get install when missing and root; null when it cannot be had. */
-function ensureApt(bin, pkg) {
-  let found = which(bin);
-  if (found || !isRoot()) return found;
-  console.log(`installing ${pkg} from apt …`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  let r = spawnSync("apt-get", ["install", "-y", "-qq", pkg], { stdio: "ignore", env });
-  if (r.status !== 0) {
-    spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", env });
-    r = spawnSync("apt-get", ["install", "-y", "-qq", pkg], { stdio: "ignore", env });
-  }
-  found = which(bin);
-  if (!found) console.log(`  could not install ${pkg}`);
-  return found;
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU time of a process tree, from /proc (to compare the proxies' own cost per request).
-
-let clockTicks = 100;
-try {
-  clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-} catch {
-  // Linux's usual USER_HZ
-}
-
-function treeCpuMs(pid) {
-  const kids = new Map();
-  const cpu = new Map();
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ppid = Number(fields[1]);
-      cpu.set(Number(name), ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks);
-      if (!kids.has(ppid)) kids.set(ppid, []);
-      kids.get(ppid).push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  let total = 0;
-  const queue = [pid];
-  while (queue.length) {
-    const p = queue.shift();
-    total += cpu.get(p) ?? 0;
-    queue.push(...(kids.get(p) ?? []));
-  }
-  return total;
+  untrackGroup(c.child.pid);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -365,20 +249,14 @@ async function runLoad(loadgen, port, seconds) {
 function runToEnd(file, args, timeoutMs) {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
+    trackGroup(child.pid);
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, timeoutMs);
+    const timer = setTimeout(() => killGroup(child.pid, "SIGKILL"), timeoutMs);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      children.delete(child);
+      untrackGroup(child.pid);
       if (code === 0) resolve(out);
       else reject(new Error(`${path.basename(file)} failed (${code}):\n${out}`));
     });
@@ -397,7 +275,7 @@ function pad(s, n, right = false) {
 }
 
 async function main() {
-  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-router-"));
+  const tempDir = makeTempDir("slipway-bench-router");
   console.log(`Router benchmark — ${os.cpus().length} cores, Node ${process.version}, ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per target, ${ROUNDS} round(s)`);
 
   const wrk = ensureApt("wrk", "wrk");
