@@ -10,8 +10,10 @@ import * as deploy from "./lib/commands/deploy.mjs";
 import * as status from "./lib/commands/status.mjs";
 import * as logs from "./lib/commands/logs.mjs";
 import * as exportCmd from "./lib/commands/export.mjs";
+import * as vars from "./lib/commands/vars.mjs";
+import * as secrets from "./lib/commands/secrets.mjs";
 
-const COMMANDS = { login, apply, deploy, status, logs, export: exportCmd };
+const COMMANDS = { login, apply, deploy, status, logs, export: exportCmd, vars, secrets };
 
 const USAGE = `slipway — the Slipway console from a terminal
 
@@ -24,6 +26,8 @@ Commands:
   status   what is running, and where        slipway status <project>/<environment> [--json]
   logs     print or follow a service's logs  slipway logs <project>/<environment>/<service> [--deployment ID] [--follow] [--tail N]
   export   print an environment's manifest   slipway export <project>/<environment>
+  vars     manage variables and secrets      slipway vars <list|set|unset|import|export> <project>[/<environment>[/<service>]] …
+  secrets  rotate the master key             slipway secrets rotate-key
 
 Run \`slipway <command> --help\` for a command's options.
 The login is kept in $SLIPWAY_CONFIG (default ~/.config/slipway/config.json); SLIPWAY_URL and

@@ -1,18 +1,27 @@
 import "server-only";
 import { getDbHandle } from "@/db/client";
 import { ensureAuthSecret } from "@/server/config/auth-secret";
+import { ensureMasterKey } from "@/server/secrets/master-key";
 import { resolveDataDir } from "@/server/config/data-dir";
 import { seedOwnerFromEnv } from "@/server/users/seed-owner-from-env";
 import { startEngine } from "@/server/engine/start-engine";
 import { routerPort } from "@/server/engine/service-url";
 import { startPgBridge } from "@/server/engine/pg-bridge";
+import { installPeerAddressHook } from "@/server/metrics/peer-address";
+import { startLogPruner } from "@/server/logs/log-pruner";
 
 /** Runs once per console process before it serves: keys, database and migrations, first-run seed. */
 export async function bootServer(): Promise<void> {
+  // /metrics (open to loopback without a token) needs each request's real socket address.
+  installPeerAddressHook();
   ensureAuthSecret(resolveDataDir());
+  // Generated on first start (or SLIPWAY_MASTER_KEY checked) before anything can need a secret.
+  ensureMasterKey();
   const handle = await getDbHandle();
   await seedOwnerFromEnv(handle.db);
   if (handle.kind === "postgres" && process.env.DATABASE_URL) await startPgBridge(process.env.DATABASE_URL);
+  // Log retention runs in every console, engine or not (deletes are idempotent).
+  startLogPruner(handle.db);
   // SLIPWAY_ENGINE=off serves the console without deploying anything (a second console process, say).
   if (process.env.SLIPWAY_ENGINE !== "off") {
     await startEngine(handle.db);

@@ -1,5 +1,6 @@
 "use client";
 import { useState } from "react";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useQuery } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
@@ -36,6 +37,15 @@ export function DeploymentView({ deploymentId, deploymentsHref, canDeploy }: { d
   const { pending, error, run } = useAction();
   if (!d) return <p className="text-sm text-zinc-500">Loading…</p>;
   const actions = new Set(canDeploy ? d.actions : []);
+  // A step links to its service's log lines of this deployment: those leading up to it when it ended,
+  // those from it on while it runs.
+  const envHref = deploymentsHref.replace(/\/deployments$/, "");
+  const stepLogsHref = (e: Event) => {
+    const service = e.serviceName ?? (d.services.length === 1 ? d.services[0].name : null);
+    if (!service) return null;
+    const at = e.createdAt.toISOString();
+    return `${envHref}/s/${service}/logs?deployment=${d.id}&${e.status === "running" ? `from=${at}` : `until=${at}`}`;
+  };
   return (
     <div className="flex flex-col gap-4">
       <Card>
@@ -80,7 +90,14 @@ export function DeploymentView({ deploymentId, deploymentsHref, canDeploy }: { d
                 <span className="text-zinc-500"> · {e.message}</span>
                 {e.hint ? <pre className="mt-1 whitespace-pre-wrap font-mono text-xs text-zinc-500">{e.hint}</pre> : null}
               </div>
-              <span className="ml-auto whitespace-nowrap text-xs text-zinc-400">{e.createdAt.toLocaleTimeString()}</span>
+              <span className="ml-auto flex items-center gap-2 whitespace-nowrap text-xs text-zinc-400">
+                {stepLogsHref(e) ? (
+                  <Link href={stepLogsHref(e) as string} className="text-sky-600 hover:underline" aria-label={`Logs of step ${e.step}`}>
+                    logs
+                  </Link>
+                ) : null}
+                {e.createdAt.toLocaleTimeString()}
+              </span>
             </li>
           ))}
         </ol>

@@ -3,6 +3,7 @@ import { useRouter } from "next/navigation";
 import { restartServiceAction, startServiceAction, stopServiceAction } from "@/server/actions/deploy-actions";
 import { Button } from "@/components/ui/button";
 import { Alert, Card } from "@/components/ui/card";
+import { NeedsRedeployBadge } from "@/components/variables/needs-redeploy-badge";
 import { DeployButton } from "./deploy-button";
 import { RunningStatus } from "./status-badge";
 import { useAction } from "./use-action";
@@ -23,6 +24,7 @@ export function ServiceRuntimePanel({ environmentId, serviceId, deploymentsHref,
             <RunningStatus status={live?.status ?? "NOT_DEPLOYED"} />
             {live?.instances.length ? <span className="text-zinc-500">{live.instances.length} instance(s)</span> : null}
             {live?.revision ? <span className="font-mono text-xs text-zinc-500">{live.revision}</span> : null}
+            {live?.needsRedeploy ? <NeedsRedeployBadge /> : null}
           </div>
           {live?.url && live.status !== "NOT_DEPLOYED" ? (
             <a href={live.url} target="_blank" rel="noreferrer" className="text-sky-600 hover:underline" data-testid="service-url">

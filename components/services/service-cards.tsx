@@ -5,9 +5,12 @@ import { useTRPC } from "@/components/trpc/trpc";
 import { Badge, Card } from "@/components/ui/card";
 import { RunningStatus } from "@/components/deployments/status-badge";
 import { useEnvironmentStatus } from "@/components/deployments/use-environment-status";
+import { RedeployButton } from "@/components/deployments/redeploy-button";
+import { NeedsRedeployBadge } from "@/components/variables/needs-redeploy-badge";
+import { ServiceSparkline } from "@/components/metrics/service-sparkline";
 import { describeSource } from "./describe-source";
 
-export function ServiceCards({ environmentId, baseHref }: { environmentId: string; baseHref: string }) {
+export function ServiceCards({ environmentId, baseHref, canDeploy = false }: { environmentId: string; baseHref: string; canDeploy?: boolean }) {
   const trpc = useTRPC();
   const services = useQuery(trpc.service.list.queryOptions({ environmentId }));
   const status = useEnvironmentStatus(environmentId);
@@ -32,12 +35,19 @@ export function ServiceCards({ environmentId, baseHref }: { environmentId: strin
                 {live && live.instances.length ? <span className="text-zinc-500">· {live.instances.length} instance(s)</span> : null}
                 {s.spec.port ? <span className="text-zinc-500">· port {s.spec.port}</span> : null}
               </div>
+              {live?.needsRedeploy ? (
+                <div className="mt-2 flex items-center gap-2">
+                  <NeedsRedeployBadge />
+                  {canDeploy ? <RedeployButton environmentId={environmentId} serviceId={s.id} serviceName={s.name} deploymentsHref={`${baseHref}/deployments`} /> : null}
+                </div>
+              ) : null}
               {live?.url && live.status !== "NOT_DEPLOYED" ? (
                 <a href={live.url} target="_blank" rel="noreferrer" className="mt-2 block truncate text-xs text-sky-600 hover:underline">
                   {live.url}
                 </a>
               ) : null}
               {live?.message ? <p className="mt-1 truncate text-xs text-zinc-500">{live.message}</p> : null}
+              {live && live.status !== "NOT_DEPLOYED" ? <ServiceSparkline environmentId={environmentId} serviceId={s.id} /> : null}
             </Card>
           </li>
         );

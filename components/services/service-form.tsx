@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import { useRouter } from "next/navigation";
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc/trpc";
 import { SelectField, TextField } from "@/components/ui/field";
 import { Button } from "@/components/ui/button";
@@ -17,13 +17,22 @@ type Props =
 export function ServiceForm(props: Props) {
   const trpc = useTRPC();
   const router = useRouter();
+  const qc = useQueryClient();
   const [v, setV] = useState<ServiceFormValues>(() => (props.mode === "edit" ? formFromSpec(props.name, props.type, props.spec) : emptyServiceForm()));
   const [saved, setSaved] = useState(false);
   const set = (patch: Partial<ServiceFormValues>) => {
     setSaved(false);
     setV((cur) => ({ ...cur, ...patch }));
   };
-  const create = useMutation(trpc.service.create.mutationOptions({ onSuccess: (s) => router.push(`${props.baseHref}/s/${s.name}`) }));
+  const create = useMutation(
+    trpc.service.create.mutationOptions({
+      onSuccess: async (s) => {
+        // The environment page's cards are cached: without this, going back shows the list without the new service.
+        await qc.invalidateQueries({ queryKey: trpc.service.list.queryKey() });
+        router.push(`${props.baseHref}/s/${s.name}`);
+      },
+    }),
+  );
   const update = useMutation(
     trpc.service.update.mutationOptions({
       onSuccess: () => {

@@ -24,7 +24,7 @@ export function Providers({ children }: { children: ReactNode }) {
           condition: (op) => op.type === "subscription",
           // Server-sent events: the browser reconnects and tRPC resumes from the last tracked id.
           true: httpSubscriptionLink({ url: "/api/trpc", transformer: superjson }),
-          false: httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+          false: httpBatchLink({ url: "/api/trpc", transformer: superjson, methodOverride: "POST" }),
         }),
       ],
     }),

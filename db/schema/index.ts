@@ -6,3 +6,5 @@ export * from "./deployments";
 export * from "./audit-events";
 export * from "./api-tokens";
 export * from "./runtime";
+export * from "./metrics";
+export * from "./variables";

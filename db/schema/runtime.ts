@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { pgTable, text, timestamp, uuid, jsonb, bigserial, index, integer } from "drizzle-orm/pg-core";
 import { services } from "./projects";
 
@@ -23,7 +24,7 @@ export const serviceRuntime = pgTable("service_runtime", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Build and instance output. Issue "telemetry" extends this into the full log pipeline. */
+/** Build and instance output: written in batches by LogWriter, pruned by server/logs/log-pruner.ts. */
 export const logLines = pgTable(
   "log_lines",
   {
@@ -34,8 +35,17 @@ export const logLines = pgTable(
     stream: text("stream").$type<"stdout" | "stderr" | "build" | "system">().notNull(),
     line: text("line").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    // Stored size of the line, for size-based retention (computed by the database, so it cannot drift).
+    bytes: integer("bytes")
+      .generatedAlwaysAs(sql`octet_length(line)`)
+      .notNull(),
   },
-  (t) => [index("log_lines_service_idx").on(t.serviceId, t.id), index("log_lines_deployment_idx").on(t.deploymentId, t.id)],
+  (t) => [
+    index("log_lines_service_idx").on(t.serviceId, t.id),
+    index("log_lines_deployment_idx").on(t.deploymentId, t.id),
+    // Time-range search and age-based retention per service.
+    index("log_lines_service_time_idx").on(t.serviceId, t.createdAt),
+  ],
 );
 
 /** Every process Slipway started, so a restarted console can find and stop what it left behind. */

@@ -13,6 +13,9 @@ import { deploymentRouter } from "./routers/deployment";
 import { runtimeRouter } from "./routers/runtime";
 import { manifestRouter } from "./routers/manifest";
 import { cliRouter } from "./routers/cli";
+import { variableRouter } from "./routers/variable";
+import { metricsRouter } from "./routers/metrics";
+import { logsRouter } from "./routers/logs";
 
 export const appRouter = createTRPCRouter({
   viewer: viewerRouter,
@@ -28,6 +31,9 @@ export const appRouter = createTRPCRouter({
   runtime: runtimeRouter,
   manifest: manifestRouter,
   cli: cliRouter,
+  variable: variableRouter,
+  metrics: metricsRouter,
+  logs: logsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError } from "@/server/errors/app-error";
+import { countedStream } from "@/server/metrics/sse-subscriptions";
 import type { TrpcContext } from "./context";
 
 function zodFieldErrors(error: ZodError): Record<string, string[]> {
@@ -35,7 +36,7 @@ const toTrpcError = (err: AppError) => new TRPCError({ code: err.code, message: 
 /** A subscription's stream raises AppError too (access checks run inside it): map those the same way. */
 async function* mapStreamErrors(stream: AsyncIterable<unknown>) {
   try {
-    yield* stream;
+    yield* countedStream(stream);
   } catch (err) {
     throw err instanceof AppError ? toTrpcError(err) : err;
   }

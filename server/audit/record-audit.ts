@@ -1,6 +1,7 @@
 import "server-only";
 import { auditEvents } from "@/db/schema";
 import type { DbOrTx, ServiceCtx } from "@/server/auth/actor";
+import { redactAuditMetadata } from "@/server/secrets/audit-redaction";
 
 export type AuditEntry = {
   orgId: string | null;
@@ -25,6 +26,6 @@ export async function recordAudit(tx: DbOrTx, ctx: Pick<ServiceCtx, "actor" | "m
     resourceName: entry.resourceName ?? null,
     source: ctx.meta.source,
     ip: ctx.meta.ip,
-    metadata: entry.metadata ?? {},
+    metadata: await redactAuditMetadata(tx, entry.orgId, entry.metadata ?? {}),
   });
 }

@@ -5,6 +5,7 @@ import type { ServiceCtx } from "@/server/auth/actor";
 import { requireEnvironment } from "@/server/policy/access";
 import { serviceActions, type RunningStatus } from "@/server/engine/deployment-status";
 import { serviceUrl } from "@/server/engine/service-url";
+import { needsRedeployByService } from "@/server/variables/needs-redeploy";
 
 /** Each service's observed state: running status, instances, URL through the router. */
 export async function environmentStatus({ ctx, environmentId }: { ctx: ServiceCtx; environmentId: string }) {
@@ -15,6 +16,11 @@ export async function environmentStatus({ ctx, environmentId }: { ctx: ServiceCt
     .leftJoin(serviceRuntime, eq(serviceRuntime.serviceId, services.id))
     .where(eq(services.environmentId, environmentId))
     .orderBy(asc(services.name));
+  const needsRedeploy = await needsRedeployByService(ctx.db, {
+    projectId: project.id,
+    environmentId,
+    services: rows.map(({ service, state }) => ({ id: service.id, spec: service.spec, deploymentId: state?.deploymentId ?? null })),
+  });
   return {
     project: project.name,
     environment: environment.name,
@@ -32,6 +38,8 @@ export async function environmentStatus({ ctx, environmentId }: { ctx: ServiceCt
         instances: (state?.instances ?? []).map((i) => ({ id: i.instanceId, state: i.state, restarts: i.restarts })),
         url: serviceUrl({ name: service.name, type: service.type, port: service.spec.port }, { environmentName: environment.name, projectName: project.name }),
         actions: serviceActions(status),
+        /** Its effective variables changed since the running deployment (compared by digest). */
+        needsRedeploy: needsRedeploy.get(service.id) ?? false,
       };
     }),
   };

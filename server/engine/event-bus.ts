@@ -10,6 +10,8 @@ export type BusEvents = {
   logs: { serviceId: string };
   /** New work is queued. */
   queued: { environmentId: string };
+  /** The metrics sampler stored a tick (time in ms): live charts re-read. */
+  metrics: { at: number };
 };
 
 /**

@@ -1,6 +1,8 @@
 import "server-only";
+import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { logLines } from "@/db/schema";
+import { logCounters } from "@/server/logs/log-counters";
+import { storedBatches } from "@/server/logs/stored-batches";
 import { bus } from "./event-bus";
 import { noRedaction, type Redactor } from "@/server/secrets/redactor";
 
@@ -13,24 +15,52 @@ export type LogLine = {
   at: Date;
 };
 
-const MAX_LINE = 16 * 1024;
+/** Longest stored line. The supervisor cuts instance output at the same size with its own marker, hence the slack. */
+export const MAX_LINE_BYTES = 16 * 1024;
+const CUT_SLACK = 64;
 
 const rootMessage = (err: unknown): string => {
   let e = err;
   while (e instanceof Error && e.cause) e = e.cause;
   return e instanceof Error ? e.message : "unknown error";
 };
-const FLUSH_MS = 100;
-const MAX_BATCH = 1000;
+
+/** A quiet service's line waits at most this long; a chatty one fills a batch first. */
+const FLUSH_MS = 40;
+/** Rows per insert: PGlite stores ~100k rows/s in 2,000-row unnest batches. */
+const BATCH = 2000;
+/** Lines waiting for the database, at most: beyond it new lines are dropped (and counted), never memory. */
+const MAX_PENDING_LINES = 100_000;
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+/** Cuts a line longer than MAX_LINE_BYTES (on a character boundary) and says how much was dropped. */
+export function cutLine(line: string): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short lines skip the byte count.
+  if (line.length * 3 <= MAX_LINE_BYTES + CUT_SLACK) return line;
+  const bytes = Buffer.from(line, "utf8");
+  if (bytes.length <= MAX_LINE_BYTES + CUT_SLACK) return line;
+  let cut = MAX_LINE_BYTES;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
+  return `${bytes.subarray(0, cut).toString("utf8")}…[truncated ${bytes.length - cut} bytes]`;
+}
+
+type Row = Record<string, unknown>;
+const rowsOf = (r: unknown): Row[] => (Array.isArray(r) ? (r as Row[]) : ((r as { rows?: Row[] }).rows ?? []));
+
+type Dropped = { count: number; deploymentId: string | null; instanceId: string | null };
 
 /**
- * Batches log lines into multi-row inserts: one row at a time cannot keep up with a chatty app.
- * The telemetry work replaces this with the full pipeline (redaction, retention, live tail).
+ * The log pipeline's write side: redact, cut, buffer, and store in batched inserts, one batch in flight
+ * at a time. Memory is bounded: when the database falls behind by more than MAX_PENDING_*, lines are
+ * dropped and counted, and a system line in the service's log says how many. After each stored batch
+ * the bus carries `logs` (service id only) to live tails, in this process and (pg-bridge) others.
  */
 export class LogWriter {
   private buffer: LogLine[] = [];
+  private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
+  private draining: Promise<void> | null = null;
+  private dropped = new Map<string, Dropped>();
   /** The newest lines per service, for failure hints ("it printed: …"). */
   private tails = new Map<string, string[]>();
 
@@ -45,16 +75,29 @@ export class LogWriter {
   }
 
   write(l: LogLine): void {
+    logCounters.linesIngested++;
     // Redact before cutting, so a secret straddling the cut cannot leave half of itself behind.
-    const clean = (this.redactors.get(l.serviceId) ?? noRedaction)(l.line);
-    const line = clean.length > MAX_LINE ? `${clean.slice(0, MAX_LINE)}…[truncated ${clean.length - MAX_LINE} chars]` : clean;
-    this.buffer.push({ ...l, line });
+    const line = cutLine((this.redactors.get(l.serviceId) ?? noRedaction)(l.line));
     const key = l.deploymentId ? `${l.serviceId}:${l.deploymentId}` : l.serviceId;
     const tail = this.tails.get(key) ?? [];
     tail.push(line);
     if (tail.length > 50) tail.shift();
     this.tails.set(key, tail);
-    if (this.buffer.length >= MAX_BATCH) void this.flush();
+    if (this.buffer.length >= MAX_PENDING_LINES || this.pendingBytes >= MAX_PENDING_BYTES) {
+      logCounters.linesDropped++;
+      const d = this.dropped.get(l.serviceId) ?? { count: 0, deploymentId: l.deploymentId, instanceId: l.instanceId };
+      d.count++;
+      this.dropped.set(l.serviceId, d);
+      return;
+    }
+    this.enqueue({ ...l, line });
+  }
+
+  private enqueue(l: LogLine): void {
+    this.buffer.push(l);
+    this.pendingBytes += l.line.length;
+    if (this.draining) return; // the running drain picks it up
+    if (this.buffer.length >= BATCH) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
@@ -67,24 +110,85 @@ export class LogWriter {
     this.tails.delete(`${serviceId}:${deploymentId}`);
   }
 
+  /** Lines waiting for the database right now. */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Resolves once every line written so far is stored (or counted as dropped). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.buffer;
-    this.buffer = [];
-    if (batch.length === 0) return this.flushing;
-    this.flushing = this.flushing.then(() =>
-      this.db
-        .insert(logLines)
-        .values(batch.map((l) => ({ serviceId: l.serviceId, deploymentId: l.deploymentId, instanceId: l.instanceId, stream: l.stream, line: l.line, createdAt: l.at })))
-        .then(
-          () => {
-            for (const serviceId of new Set(batch.map((l) => l.serviceId))) bus.emit("logs", { serviceId });
-          },
-          // Never print the failed query: its parameters are the log lines themselves.
-          (err: unknown) => console.error(`[slipway] could not store ${batch.length} log lines: ${rootMessage(err)}`),
-        ),
-    );
-    return this.flushing;
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, BATCH);
+      for (const l of batch) this.pendingBytes -= l.line.length;
+      await this.store(batch);
+      // PGlite runs queries synchronously and resolves them in microtasks: without this, a backlog would
+      // be drained without ever letting HTTP requests, live tails or the instances' pipes be served.
+      if (this.buffer.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      // Room again: say in each affected log how many lines were lost, in the place they were lost.
+      if (this.dropped.size > 0 && this.buffer.length < MAX_PENDING_LINES / 2) this.noteDropped();
+    }
+  }
+
+  private noteDropped(): void {
+    for (const [serviceId, d] of this.dropped) {
+      const line = `[slipway] ${d.count} log line(s) dropped: the service printed faster than they could be stored`;
+      this.buffer.push({ serviceId, deploymentId: d.deploymentId, instanceId: d.instanceId, stream: "system", line, at: new Date() });
+      this.pendingBytes += line.length;
+    }
+    this.dropped.clear();
+  }
+
+  /**
+   * Gives live tails in this process the batch with its ids, when they are what the insert promises
+   * (one per row, consecutive, in row order); otherwise tails simply read the database.
+   */
+  private handOver(batch: LogLine[], lines: string[], ids: number[]): void {
+    if (ids.length !== batch.length || ids.length === 0) return;
+    for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1] + 1) return;
+    const rows = batch.map((l, i) => ({ id: ids[i], serviceId: l.serviceId, deploymentId: l.deploymentId || null, instanceId: l.instanceId, stream: l.stream, line: lines[i], at: l.at }));
+    storedBatches.emit({ minId: ids[0], maxId: ids[ids.length - 1], rows });
+  }
+
+  private async store(batch: LogLine[]): Promise<void> {
+    const cols = { service: [] as string[], deployment: [] as (string | null)[], instance: [] as (string | null)[], stream: [] as string[], line: [] as string[], at: [] as string[] };
+    for (const l of batch) {
+      cols.service.push(l.serviceId);
+      // Instances restored without a deployment carry "" from the supervisor: store it as none.
+      cols.deployment.push(l.deploymentId || null);
+      cols.instance.push(l.instanceId);
+      cols.stream.push(l.stream);
+      // PostgreSQL text cannot hold NUL bytes.
+      cols.line.push(l.line.includes("\u0000") ? l.line.replaceAll("\u0000", "\uFFFD") : l.line);
+      cols.at.push(l.at.toISOString());
+    }
+    try {
+      const ids = await this.db.transaction(async (tx) => {
+        // Ids are handed out at insert but become visible at commit: serializing writers (several
+        // consoles on one PostgreSQL) makes commit order id order, so a tail reading `id > last` never
+        // skips a line that commits late.
+        await tx.execute(sql`select pg_advisory_xact_lock(7244102)`);
+        const r = await tx.execute(sql`insert into log_lines (service_id, deployment_id, instance_id, stream, line, created_at)
+          select * from unnest(${sql.param(cols.service)}::uuid[], ${sql.param(cols.deployment)}::uuid[], ${sql.param(cols.instance)}::text[],
+            ${sql.param(cols.stream)}::text[], ${sql.param(cols.line)}::text[], ${sql.param(cols.at)}::timestamptz[])
+          returning id`);
+        return rowsOf(r).map((row) => Number(row.id));
+      });
+      logCounters.linesStored += batch.length;
+      this.handOver(batch, cols.line, ids);
+      for (const serviceId of new Set(cols.service)) bus.emit("logs", { serviceId });
+    } catch (err) {
+      logCounters.linesDropped += batch.length;
+      // Never print the failed query: its parameters are the log lines themselves.
+      console.error(`[slipway] could not store ${batch.length} log lines: ${rootMessage(err)}`);
+    }
   }
 }

@@ -8,6 +8,8 @@ import { setDeploymentStatus } from "./update-deployment";
 import { setServiceState } from "./service-state";
 import type { LogWriter } from "./log-writer";
 import type { Runtime } from "./runtime";
+import { loadDeploymentVariables } from "@/server/variables/deployment-variables";
+import { armServiceRedaction, secretsNowInUse, secretsOf } from "@/server/secrets/service-redaction";
 
 /**
  * In-flight deployments whose runner died end with a reason. With `nodeId`, that node's previous
@@ -33,7 +35,7 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
   const failed = await failOrphanedDeployments({ db, nodeId, staleMs: 30_000 });
   const stopped = await runtime.stopOrphans();
   const rows = await db
-    .select({ service: services, state: serviceRuntime, environmentId: environments.id, environmentName: environments.name, projectName: projects.name })
+    .select({ service: services, state: serviceRuntime, environmentId: environments.id, environmentName: environments.name, projectId: projects.id, projectName: projects.name })
     .from(services)
     .innerJoin(serviceRuntime, eq(serviceRuntime.serviceId, services.id))
     .innerJoin(environments, eq(environments.id, services.environmentId))
@@ -43,8 +45,15 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
   for (const r of rows) {
     if (r.state.ownerId && r.state.ownerId !== nodeId) continue;
     try {
+      // Exactly the variables the serving deployment used (secrets decrypted in memory), masked in its logs.
+      const variables = r.state.deploymentId
+        ? ((await loadDeploymentVariables(db, { deploymentId: r.state.deploymentId, serviceId: r.service.id, environmentId: r.environmentId, projectId: r.projectId })) ?? undefined)
+        : undefined;
+      const secrets = secretsOf(variables);
+      armServiceRedaction(logs, r.service.id, secrets);
+      secretsNowInUse(r.service.id, secrets);
       await runtime.start(
-        r.service,
+        { ...r.service, variables },
         { buildId: r.state.buildId ?? "", dir: r.state.buildDir ?? "", startCommand: r.state.startCommand ?? "", revision: r.state.revision ?? "", reused: true },
         { deploymentId: r.state.deploymentId, environmentId: r.environmentId, environmentName: r.environmentName, projectName: r.projectName },
       );

@@ -8,7 +8,10 @@ import { setDeploymentStatus } from "./update-deployment";
 import { setServiceState } from "./service-state";
 import { DeploymentCanceled, StepFailure } from "./step-failure";
 import type { LogWriter } from "./log-writer";
-import type { BuiltVersion, Runtime, StepContext } from "./runtime";
+import type { BuiltVersion, Runtime, ServiceRef, StepContext } from "./runtime";
+import { inheritBuildFingerprint, prepareDeploymentVariables } from "@/server/variables/deployment-variables";
+import { armServiceRedaction, secretsNowInUse, secretsOf } from "@/server/secrets/service-redaction";
+import { createRedactor, noRedaction, type Redactor } from "@/server/secrets/redactor";
 
 const BUILD_PARALLELISM = 2;
 
@@ -41,6 +44,8 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
     .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
     .where(eq(environments.id, d.environmentId));
+  // Secret values are masked in every message and hint this deployment stores, once they are known.
+  let redact: Redactor = noRedaction;
   const ctx: StepContext = {
     deploymentId: d.id,
     environmentId: d.environmentId,
@@ -48,7 +53,7 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
     projectName: env?.projectName ?? "?",
     signal,
     emit: async (e) => {
-      await recordEvent(db, { ...e, deploymentId: d.id, environmentId: d.environmentId });
+      await recordEvent(db, { ...e, message: redact(e.message), hint: e.hint ? redact(e.hint) : e.hint, deploymentId: d.id, environmentId: d.environmentId });
     },
     log: (serviceId, line, stream = "system") => logs.write({ serviceId, deploymentId: d.id, instanceId: null, stream, line, at: new Date() }),
     tail: (serviceId) => logs.tail(serviceId, d.id),
@@ -62,13 +67,24 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
       (r) => r.id,
     ),
   );
-  const targets = d.snapshot.services.filter((s) => live.has(s.id)).sort((a, b) => stageOrder(a) - stageOrder(b));
+  let targets: ServiceRef[] = d.snapshot.services.filter((s) => live.has(s.id)).sort((a, b) => stageOrder(a) - stageOrder(b));
+  const secretsById = new Map<string, string[]>();
   const started = Date.now();
   try {
     if (!env) throw new StepFailure("precheck", "the environment no longer exists");
     if (targets.length === 0) throw new StepFailure("precheck", "nothing to deploy: the environment has no services", "create a service first");
 
     await ctx.emit({ stage: "precheck", step: "pre-check", status: "running", message: `checking ${targets.length} service(s)` });
+    // Variables first: their secrets must be masked in everything the later steps print.
+    const vars = await prepareDeploymentVariables(db, { deploymentId: d.id, environmentId: d.environmentId, targets: targets.map(({ id, name, type, spec }) => ({ id, name, type, spec })) });
+    targets = targets.map((s) => ({ ...s, variables: vars.get(s.id) }));
+    for (const s of targets) {
+      const secrets = secretsOf(s.variables, { SLIPWAY_PROJECT: ctx.projectName, SLIPWAY_ENVIRONMENT: ctx.environmentName, SLIPWAY_SERVICE: s.name, SLIPWAY_DEPLOYMENT_ID: d.id });
+      secretsById.set(s.id, secrets);
+      armServiceRedaction(logs, s.id, secrets);
+    }
+    const allSecrets = [...secretsById.values()].flat();
+    if (allSecrets.length) redact = createRedactor(allSecrets);
     for (const s of targets) {
       checkCanceled();
       await runtime.precheck(s, ctx);
@@ -84,6 +100,7 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
       if (pinned && runtime.hasBuild(pinned)) {
         // A rollback runs exactly what that deployment ran, if the build is still kept.
         await ctx.emit({ stage: "build", step: `build ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `reusing build ${pinned.buildId.slice(0, 12)} (${pinned.revision})` });
+        await inheritBuildFingerprint(db, { deploymentId: d.id, serviceId: s.id, buildId: pinned.buildId });
         return { ...pinned, reused: true };
       }
       return runtime.build(s, ctx);
@@ -99,6 +116,7 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
       checkCanceled();
       const s = targets[i];
       await runtime.rollout(s, versions[i], ctx);
+      secretsNowInUse(s.id, secretsById.get(s.id) ?? []);
       await setServiceState(db, s.id, d.environmentId, {
         deploymentId: d.id,
         buildId: versions[i].buildId,
@@ -124,7 +142,8 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
     if (!(err instanceof StepFailure)) console.error("[slipway] pipeline error", err);
     const logTail = failure.logTail.length ? `\n\nlast log lines:\n${failure.logTail.slice(-50).join("\n")}` : "";
     await ctx.emit({ stage: failure.stage, step: "failed", status: "error", message: failure.message, hint: failure.hint ? failure.hint + logTail : logTail.trim() || null });
-    await setDeploymentStatus(db, d, failure.status, { message: failure.message, hint: (failure.hint ?? "") + logTail || null });
+    const hint = (failure.hint ?? "") + logTail;
+    await setDeploymentStatus(db, d, failure.status, { message: redact(failure.message), hint: hint ? redact(hint) : null });
   } finally {
     for (const s of targets) logs.forget(s.id, d.id);
     await logs.flush();

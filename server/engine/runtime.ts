@@ -1,4 +1,5 @@
 import type { SnapshotService } from "@/db/schema";
+import type { ServiceVariables } from "@/server/variables/materialize";
 import type { StepEvent } from "./record-event";
 import type { RunningStatus } from "./deployment-status";
 
@@ -21,7 +22,11 @@ export type StepContext = DeployTarget & {
 /** A built, runnable version of one service: start/restart/rollback reuse it without rebuilding. */
 export type BuiltVersion = { buildId: string; dir: string; startCommand: string; revision: string; reused: boolean };
 
-export type ServiceRef = { id: string; name: string; type: SnapshotService["type"]; spec: SnapshotService["spec"] };
+/**
+ * `variables`: what the engine resolved for this deployment (secrets decrypted, in memory only).
+ * Without it the runtime uses spec.env alone, as before variables existed.
+ */
+export type ServiceRef = { id: string; name: string; type: SnapshotService["type"]; spec: SnapshotService["spec"]; variables?: ServiceVariables };
 
 /**
  * Where services actually run. The engine talks only to this; the process runtime implements it

@@ -8,6 +8,7 @@ import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
 import { Engine, getEngine, setEngine } from "./engine";
 import { LogWriter } from "./log-writer";
 import { routerPort } from "./service-url";
+import { startMetricsSampler } from "@/server/metrics/start-metrics";
 
 /** Starts the process runtime (router included) and the deployment engine for this console process. */
 export async function startEngine(db: Db): Promise<Engine> {
@@ -26,5 +27,7 @@ export async function startEngine(db: Db): Promise<Engine> {
   const engine = new Engine(db, runtime, nodeId, logs);
   setEngine(engine);
   await engine.start();
+  // Metrics are on by default: sampled by the console that supervises the instances.
+  startMetricsSampler(db, runtime);
   return engine;
 }

@@ -90,7 +90,7 @@ async function callerVia(w: World, via: Via) {
   return { api, actor: { actorUserId: p.id, actorTokenId: null, actorLabel: p.email, source: "ui", ip: IP } };
 }
 
-type Expected = { orgId: string | null; action: string; resourceType: string; resourceId: string; resourceName: string; metadata?: Record<string, unknown> };
+type Expected = { orgId: string | null; action: string; resourceType: string; resourceId: string | null; resourceName: string; metadata?: Record<string, unknown> };
 
 type Row = {
   path: ProcedurePath;
@@ -393,6 +393,76 @@ const TABLE: Row[] = [
       call: (api, w) =>
         api.manifest.applyManifest({ orgId: w.org.id, manifest: { project: "shop", environment: "production", mode: "production", services: [{ name: "web", source: { path: "/srv/x" }, port: 1234 }] } }),
     },
+  },
+  // Variables: names and flags in the metadata, never values (a secret's least of all).
+  {
+    path: "variable.set",
+    via: "developer",
+    run: async (api, w) => {
+      const v = await api.variable.set({ scope: { serviceId: w.web.id }, name: "API_SECRET", kind: "secret", value: "never-in-the-audit-log" });
+      return [
+        {
+          orgId: w.org.id,
+          action: "variable.set",
+          resourceType: "variable",
+          resourceId: v.id,
+          resourceName: "shop/staging/web:API_SECRET",
+          metadata: { name: "API_SECRET", kind: "secret", scope: "service", availability: "runtime", asFile: false, change: "create" },
+        },
+      ];
+    },
+    refused: { via: "developer", code: "FORBIDDEN", call: (api, w) => api.variable.set({ scope: { serviceId: w.prodWeb.id }, name: "X", kind: "value", value: "1" }) },
+  },
+  {
+    path: "variable.unset",
+    via: "token",
+    run: async (api, w) => {
+      const v = await api.variable.set({ scope: { projectId: w.project.id }, name: "OLD", kind: "value", value: "1" });
+      await api.variable.unset({ scope: { projectId: w.project.id }, name: "OLD" });
+      return [
+        { orgId: w.org.id, action: "variable.set", resourceType: "variable", resourceId: v.id, resourceName: "shop:OLD", metadata: { name: "OLD", kind: "value", scope: "project", availability: "runtime", asFile: false, change: "create" } },
+        { orgId: w.org.id, action: "variable.unset", resourceType: "variable", resourceId: v.id, resourceName: "shop:OLD", metadata: { name: "OLD", scope: "project", kind: "value" } },
+      ];
+    },
+    refused: { via: "developer", code: "FORBIDDEN", call: (api, w) => api.variable.unset({ scope: { projectId: w.project.id }, name: "OLD" }) },
+  },
+  {
+    path: "variable.import",
+    via: "developer",
+    run: async (api, w) => {
+      await api.variable.import({ scope: { environmentId: w.staging.id }, text: "B=2\nA=1\n", mode: "merge", overwriteSecrets: [] });
+      return [
+        {
+          orgId: w.org.id,
+          action: "variable.import",
+          resourceType: "variable",
+          resourceId: null,
+          resourceName: "shop/staging",
+          metadata: { scope: "environment", mode: "merge", created: ["A", "B"], updated: [], removed: [], skipped: [] },
+        },
+      ];
+    },
+    refused: { via: "developer", code: "FORBIDDEN", call: (api, w) => api.variable.import({ scope: { environmentId: w.production.id }, text: "A=1\n", mode: "merge", overwriteSecrets: [] }) },
+  },
+  {
+    path: "variable.rotateKey",
+    via: "owner",
+    run: async (api, w) => {
+      // An explicit key: the test must not write a key file into the developer's data folder.
+      process.env.SLIPWAY_MASTER_KEY ??= "0f".repeat(32);
+      const r = await api.variable.rotateKey({ orgId: w.org.id });
+      return [
+        {
+          orgId: w.org.id,
+          action: "secrets.rotate_key",
+          resourceType: "master_key",
+          resourceId: null,
+          resourceName: r.keyId,
+          metadata: { keyId: r.keyId, previousKeyIds: r.previousKeyIds, secrets: r.secrets, deploymentSets: r.deploymentSets },
+        },
+      ];
+    },
+    refused: { via: "developer", code: "FORBIDDEN", call: (api, w) => api.variable.rotateKey({ orgId: w.org.id }) },
   },
 ];
 

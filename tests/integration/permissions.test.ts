@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
-import { apiTokens, deployments, logLines, memberships, organizations, serviceRuntime, users } from "@/db/schema";
+import { apiTokens, deployments, logLines, memberships, metricSamples, organizations, serviceRuntime, users } from "@/db/schema";
 import { hashPassword } from "@/server/users/password";
 import type { DeploymentStatus, RunningStatus } from "@/server/engine/deployment-status";
 import { hashToken, newToken } from "@/server/auth/token-hash";
@@ -172,10 +172,26 @@ const TABLE: Row[] = [
   row({ path: "deployment.events", variant: "production", access: viewer, input: async (f) => ({ deploymentId: (await f.deployment("production", "DEPLOYED")).id }) }),
   row({ path: "deployment.watch", variant: "production", access: viewer, input: async (f) => ({ deploymentId: (await f.deployment("production", "DEPLOYED")).id }) }),
   row({ path: "runtime.status", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
-  row({ path: "runtime.logs", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.service("production")).id }) }),
+  row({ path: "logs.history", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.service("production")).id }) }),
   // Seeded with one stored line, so the stream's first value comes from the backfill.
-  row({ path: "runtime.watchLogs", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.logged("production")).id }) }),
+  row({ path: "logs.watch", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.logged("production")).id }) }),
   row({ path: "runtime.watchStatus", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
+  // Metrics: anyone in the organization reads them. The live stream is seeded with one sample, so its first value comes from the backfill.
+  row({ path: "metrics.service", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.service("production")).id, from: new Date(Date.now() - 3_600_000), to: new Date() }) }),
+  row({ path: "metrics.environment", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
+  row({
+    path: "metrics.watch",
+    variant: "production",
+    access: viewer,
+    input: async (f) => {
+      const svc = await f.service("production");
+      await f.db
+        .insert(metricSamples)
+        .values({ serviceId: svc.id, tier: 0, bucketStart: new Date(), seconds: 5, cpu: 1, cpuMax: 1, rss: 1, rssMax: 1, instances: 1, restarts: 0, requests: 0, status4xx: 0, status5xx: 0, latency: [], latencyMaxMs: 0 })
+        .onConflictDoNothing();
+      return { serviceId: svc.id };
+    },
+  }),
   // The CLI's sign-in: the email and password in the input are the credential, whoever calls.
   row({ path: "cli.login", access: { kind: "public" }, input: async (f) => ({ email: f.users.owner.email, password: OWNER_PASSWORD, org: f.org.slug, hostname: "laptop" }) }),
 
@@ -206,7 +222,42 @@ const TABLE: Row[] = [
       row({ path: "runtime.restart", variant: mode, access: run, input: async (f) => ({ serviceId: (await f.running(mode, "RUNNING")).id }) }),
     ];
   }),
+  // Variables: members read them (secrets only as a mask); writing follows the variable-write rule
+  // (developers outside production, admins everywhere); project-wide variables reach production,
+  // so they need an admin. Rotating the installation's master key is an owner's.
+  row({ path: "variable.list", variant: "production service", access: viewer, input: async (f) => ({ scope: { serviceId: (await f.service("production")).id } }) }),
+  row({ path: "variable.effective", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.service("production")).id }) }),
+  row({ path: "variable.export", variant: "production", access: viewer, input: async (f) => ({ scope: { environmentId: (await f.environment("production")).id } }) }),
+  row({ path: "variable.importPlan", variant: "production", access: viewer, input: async (f) => ({ scope: { environmentId: (await f.environment("production")).id }, text: "A=1\n", mode: "merge", overwriteSecrets: [] }) }),
+  row({ path: "variable.set", variant: "project scope", access: admin, input: async (f) => ({ scope: { projectId: (await f.project()).id }, name: "SHARED", kind: "value", value: "x" }) }),
+  row({ path: "variable.unset", variant: "project scope", access: admin, input: async (f) => ({ scope: await variableIn(f, { projectId: (await f.project()).id }), name: "TO_UNSET" }) }),
+  row({ path: "variable.import", variant: "project scope", access: admin, input: async (f) => ({ scope: { projectId: (await f.project()).id }, text: "A=1\n", mode: "merge", overwriteSecrets: [] }) }),
+  ...(["staging", "production"] as const).flatMap((mode) => {
+    const write = mode === "production" ? admin : developer;
+    return [
+      row({ path: "variable.set", variant: `${mode} environment`, access: write, input: async (f) => ({ scope: { environmentId: (await f.environment(mode)).id }, name: "API_SECRET", kind: "secret", value: "s3cret-value" }) }),
+      row({ path: "variable.set", variant: `${mode} service`, access: write, input: async (f) => ({ scope: { serviceId: (await f.service(mode)).id }, name: "GREETING", kind: "value", value: "hi" }) }),
+      row({ path: "variable.unset", variant: `${mode} service`, access: write, input: async (f) => ({ scope: await variableIn(f, { serviceId: (await f.service(mode)).id }), name: "TO_UNSET" }) }),
+      row({ path: "variable.import", variant: `${mode} environment`, access: write, input: async (f) => ({ scope: { environmentId: (await f.environment(mode)).id }, text: "A=1\nB='two'\n", mode: "replace", overwriteSecrets: [] }) }),
+    ];
+  }),
+  row({
+    path: "variable.rotateKey",
+    access: owner,
+    input: async (f) => {
+      // An explicit key: rotating must not touch a key file in the developer's data folder.
+      process.env.SLIPWAY_MASTER_KEY ??= "0f".repeat(32);
+      return { orgId: f.org.id };
+    },
+  }),
 ];
+
+/** The scope, with a variable TO_UNSET set in it by the owner (before the call under test). */
+async function variableIn<S extends { projectId: string } | { serviceId: string }>(f: Fixture, scope: S): Promise<S> {
+  const api = await callerFrom(f.db, { session: f.users.owner });
+  await api.variable.set({ scope, name: "TO_UNSET", kind: "value", value: "x" });
+  return scope;
+}
 
 /** A manifest of project/environment (named after its mode) with the one service the fixture makes, on another port. */
 function manifestOf(project: string, mode: "staging" | "production", port: number) {

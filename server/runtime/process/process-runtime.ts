@@ -19,6 +19,8 @@ import { BuildFailure } from "./builder/build-failure";
 import { detectCommands } from "./builder/detect-commands";
 import { listRemote, someBranches } from "./builder/git-remote";
 import { handOver } from "./sandbox";
+import { builtinValues } from "@/server/variables/builtins";
+import { materialize } from "@/server/variables/materialize";
 
 export type ProcessRuntimeOptions = {
   db: Db;
@@ -115,7 +117,7 @@ export class ProcessRuntime implements Runtime {
         spec: s.spec,
         // No deployment id here: the build id hashes the build env, and a per-deployment value would
         // defeat build reuse (every redeploy would rebuild).
-        buildEnv: { ...(s.spec.env ?? {}), ...this.builtins(s, { ...ctx, deploymentId: null }, null) },
+        ...this.buildVariables(s, ctx),
         cacheRoot: path.join(this.o.workDir, "sources"),
         buildsRoot: path.join(this.o.workDir, "builds"),
         hiddenDirs: [this.o.dataDir],
@@ -137,14 +139,33 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
-  private builtins(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string | null): Record<string, string> {
-    return {
-      SLIPWAY_PROJECT: t.projectName,
-      SLIPWAY_ENVIRONMENT: t.environmentName,
-      SLIPWAY_SERVICE: s.name,
-      ...(t.deploymentId ? { SLIPWAY_DEPLOYMENT_ID: t.deploymentId } : {}),
-      ...(revision ? { SLIPWAY_GIT_COMMIT: revision } : {}),
-    };
+  private builtins(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string | null, port: number | null): Record<string, string> {
+    const siblings = (s.variables?.siblings ?? []).map((o) => ({ name: o.name, url: `http://${routeHostname(o.name, t.environmentName, t.projectName)}:${this.router.port}` }));
+    return builtinValues({ projectName: t.projectName, environmentName: t.environmentName, serviceName: s.name, deploymentId: t.deploymentId, revision, port, siblings });
+  }
+
+  /** Build-time variables and files (built-ins without the deployment id and commit, which change every time). */
+  private buildVariables(s: ServiceRef, t: Omit<DeployTarget, "deploymentId">) {
+    const builtins = this.builtins(s, { ...t, deploymentId: null }, null, null);
+    const m = materialize(s.variables, s.spec.env, builtins, "build");
+    return { buildEnv: { ...m.env, ...builtins }, buildFiles: m.files };
+  }
+
+  /** An instance's variables; file variables are written into its folder (read by the app user only) and hold their path. */
+  private instanceVariables(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string, port: number | null, writableDir: string): Record<string, string> {
+    const builtins = this.builtins(s, t, revision, port);
+    const m = materialize(s.variables, s.spec.env, builtins, "runtime");
+    const env = { ...m.env, ...builtins };
+    if (m.files.length) {
+      const dir = path.join(writableDir, ".slipway-vars");
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      for (const f of m.files) {
+        const file = path.join(dir, f.name);
+        fs.writeFileSync(file, f.content, { mode: 0o600 });
+        env[f.name] = file;
+      }
+    }
+    return env;
   }
 
   /** Starts `instances.min` instances of a version; returns their ids and ports. */
@@ -156,6 +177,7 @@ export class ProcessRuntime implements Runtime {
       const id = `${s.name}-${(t.deploymentId ?? "restore").slice(0, 8)}-${i}-${crypto.randomBytes(2).toString("hex")}`;
       const writableDir = path.join(this.o.workDir, "instances", id);
       fs.mkdirSync(writableDir, { recursive: true });
+      const env = this.instanceVariables(s, t, v.revision, port, writableDir);
       handOver(writableDir);
       this.supervisor.start({
         instanceId: id,
@@ -165,7 +187,7 @@ export class ProcessRuntime implements Runtime {
         writableDir,
         hiddenDirs: [this.o.dataDir],
         command: v.startCommand,
-        env: { ...(s.spec.env ?? {}), ...this.builtins(s, t, v.revision) },
+        env,
         port,
         limits: s.spec.resources,
         health: { path: s.spec.healthcheck?.path ?? null, timeoutMs: this.healthTimeoutMs },

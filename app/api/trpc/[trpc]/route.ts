@@ -9,6 +9,8 @@ const handler = async (req: Request) =>
     endpoint: "/api/trpc",
     req,
     router: appRouter,
+    // The console sends queries as POST: inputs such as a pasted .env file do not fit in a URL.
+    allowMethodOverride: true,
     createContext: async () =>
       createContext({
         db: await getDb(),

@@ -22,6 +22,8 @@ export type BuildRequest = {
   spec: Pick<ServiceSpec, "build" | "run">;
   /** Build-time variables, already resolved (secrets included: they never reach logs or records). */
   buildEnv: Record<string, string>;
+  /** Build-time file variables: written into the build folder for the build only, their path in the env. */
+  buildFiles?: { name: string; content: string }[];
   cacheRoot: string;
   buildsRoot: string;
   /** Folders the build must not see (the data folder…); cacheRoot and buildsRoot are added. */
@@ -72,8 +74,24 @@ function stepFailure(label: string, command: string, outcome: RunOutcome, timeou
   }
 }
 
+/** Where build-time file variables live during the build; removed before the build is published. */
+const BUILD_FILES_DIR = ".slipway-build-vars";
+
+function writeBuildFiles(tmp: string, files: { name: string; content: string }[]): Record<string, string> {
+  if (files.length === 0) return {};
+  const dir = path.join(tmp, BUILD_FILES_DIR);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const env: Record<string, string> = {};
+  for (const f of files) {
+    const file = path.join(dir, f.name);
+    fs.writeFileSync(file, f.content, { mode: 0o600 });
+    env[f.name] = file;
+  }
+  return env;
+}
+
 /** Copies the fetched tree (without .git: a build gets files, not history) and, for a static site, the server. */
-async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands, tmp: string): Promise<void> {
+async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands, tmp: string, files: { name: string; content: string }[] = []): Promise<Record<string, string>> {
   const gitDir = path.join(fetched.dir, ".git");
   await fs.promises.cp(fetched.dir, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: (src) => src !== gitDir });
   if (commands.kind === "static") {
@@ -83,7 +101,9 @@ async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands,
     fs.copyFileSync(server, path.join(tmp, STATIC_SERVER_FILE));
   }
   fs.mkdirSync(path.join(tmp, ".home"), { recursive: true });
+  const fileEnv = writeBuildFiles(tmp, files);
   handOver(tmp);
+  return fileEnv;
 }
 
 /**
@@ -105,7 +125,10 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
   const fetched = await fetchSource({ source: req.source, baseDir: req.baseDir, cacheRoot, onLog, signal: req.signal });
   throwIfCanceled(req.signal, "detect");
   const commands = detectCommands({ dir: fetched.dir, spec: req.spec });
-  const buildId = computeBuildId(buildsRoot, { revision: fetched.revision, commands, buildEnv: req.buildEnv });
+  const files = req.buildFiles ?? [];
+  // A file's content is part of what the build saw (keyed hash: the id reveals nothing of it).
+  const idEnv = { ...req.buildEnv, ...Object.fromEntries(files.map((f) => [`file:${f.name}`, f.content])) };
+  const buildId = computeBuildId(buildsRoot, { revision: fetched.revision, commands, buildEnv: idEnv });
   const final = buildDirOf(buildsRoot, req.serviceId, buildId);
   const prune = () => {
     try {
@@ -128,10 +151,10 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
   const tmp = makeTempSibling(final);
   activeTemps.add(tmp);
   try {
-    await prepareFolder(fetched, commands, tmp);
+    const fileEnv = await prepareFolder(fetched, commands, tmp, files);
     throwIfCanceled(req.signal, "build");
     const hiddenDirs = [...new Set([...req.hiddenDirs.map((d) => path.resolve(d)), cacheRoot, buildsRoot])];
-    const env = buildEnvironment(tmp, req.buildEnv);
+    const env = buildEnvironment(tmp, { ...req.buildEnv, ...fileEnv });
     const deadline = Date.now() + timeoutMs;
     const steps = [
       { label: "install", command: commands.install },
@@ -154,6 +177,8 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
       createdAt: new Date().toISOString(),
       durationMs: Date.now() - started,
     };
+    // Secrets written as files for the build must not be kept with it.
+    fs.rmSync(path.join(tmp, BUILD_FILES_DIR), { recursive: true, force: true });
     writeBuildRecord(tmp, record);
     // A folder without a record at the final name is a leftover, never a build: make room.
     if (fs.existsSync(final) && !readBuildRecord(buildsRoot, req.serviceId, buildId)) fs.rmSync(final, { recursive: true, force: true });

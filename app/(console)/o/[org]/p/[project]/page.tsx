@@ -15,7 +15,15 @@ export default async function ProjectPage({ params }: { params: Promise<{ org: s
         </Link>{" "}
         /
       </p>
-      <PageHeader title={project.name} subtitle={project.description || "Environments of this project"} />
+      <PageHeader
+        title={project.name}
+        subtitle={project.description || "Environments of this project"}
+        actions={
+          <Link href={`/o/${org.slug}/p/${project.name}/variables`} className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
+            Variables
+          </Link>
+        }
+      />
       <EnvironmentList projectId={project.id} baseHref={`/o/${org.slug}/p/${project.name}`} canWrite={can(org.role, "environment.write")} />
     </>
   );

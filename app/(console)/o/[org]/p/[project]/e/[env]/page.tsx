@@ -31,6 +31,9 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ or
             <Link href={`${base}/deployments`} className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
               Deployments
             </Link>
+            <Link href={`${base}/variables`} className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
+              Variables
+            </Link>
             {canWrite ? (
               <Link href={`${base}/services/new`} className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm font-medium hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-800">
                 New service
@@ -40,7 +43,7 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ or
           </div>
         }
       />
-      <ServiceCards environmentId={env.id} baseHref={base} />
+      <ServiceCards environmentId={env.id} baseHref={base} canDeploy={canDeploy} />
     </>
   );
 }

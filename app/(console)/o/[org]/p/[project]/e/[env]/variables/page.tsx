@@ -1,0 +1,33 @@
+import Link from "next/link";
+import { getEnvironmentByName } from "@/server/api/server-queries";
+import { can } from "@/server/policy/policy";
+import { Badge, PageHeader } from "@/components/ui/card";
+import { VariablesPanel } from "@/components/variables/variables-panel";
+
+export default async function EnvironmentVariablesPage({ params }: { params: Promise<{ org: string; project: string; env: string }> }) {
+  const p = await params;
+  const env = await getEnvironmentByName(p.org, p.project, p.env);
+  const envHref = `/o/${p.org}/p/${p.project}/e/${env.name}`;
+  return (
+    <>
+      <p className="mb-1 text-xs text-zinc-500">
+        <Link href={envHref} className="hover:underline">
+          {p.project} / {env.name}
+        </Link>{" "}
+        /
+      </p>
+      <PageHeader
+        title="Environment variables"
+        subtitle={
+          <>
+            <Badge>{env.mode}</Badge> Override the project&apos;s variables for every service of {env.name}.{" "}
+            <Link href={`/o/${p.org}/p/${p.project}/variables`} className="text-sky-600 hover:underline">
+              Project variables
+            </Link>
+          </>
+        }
+      />
+      <VariablesPanel scope={{ environmentId: env.id }} canWrite={can(env.role, "variable.write", { mode: env.mode })} exportName={`${p.project}-${env.name}.env`} />
+    </>
+  );
+}

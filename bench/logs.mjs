@@ -1,0 +1,405 @@
+// Log pipeline benchmark: `node bench/logs.mjs` (builds first when the production build is missing or stale).
+//
+// Against the built console (`next start`, embedded PGlite on a temp data folder):
+//   1. deploys a small app (generated into .slipway/bench-logs/app) that, when asked through the
+//      router, prints `seq=<n> t=<ms since epoch> <padding>` lines to stdout for BENCH_SECONDS, either
+//      as fast as it can or at a fixed rate;
+//   2. a subscriber reads the live tail (`logs.watch`, SSE) from before the first line, and measures
+//      print-to-subscriber latency from the time printed in each line (same machine, same clock);
+//   3. prints, per round: lines printed, stored (received + skipped notices), lost (printed − stored,
+//      and what the console said it dropped), stored lines/s, latency p50/p99 and the console's RSS
+//      growth (VmRSS of the `next start` process alone: the app runs in its own process).
+// Rounds: BENCH_RATES (comma-separated lines/s; `max` = as fast as it can). Default: "10000,50000,max".
+// It measures and prints; it never asserts (the exit code is 0 unless the bench itself broke).
+//
+// Environment (all optional):
+//   BENCH_RATES     rounds, e.g. "50000" or "max" (default 10000,50000,max)
+//   BENCH_SECONDS   printing time per round (default 10)      BENCH_LINE_BYTES  bytes per line (default 100)
+//   BENCH_SUBSCRIBE=0  no live subscriber: measures the write path alone (no latency; stored = ids used)
+//   BENCH_CPU_PROF  a folder: the console writes a V8 CPU profile (.cpuprofile) there when it exits
+//   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and `next start`ed from there.
+//
+// Plain Node ESM. Everything it starts (console, instance, temp folders) is stopped and removed on exit.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { clearInterval, setInterval } from "node:timers";
+import { URLSearchParams } from "node:url";
+import { TextDecoder } from "node:util";
+import { buildIfStale, nextBin, ROOT } from "../scripts/next-build.mjs";
+
+const RATES = (process.env.BENCH_RATES || "10000,50000,max").split(",").map((r) => r.trim());
+const SECONDS = Number(process.env.BENCH_SECONDS || 10);
+const LINE_BYTES = Number(process.env.BENCH_LINE_BYTES || 100);
+const SUBSCRIBE = process.env.BENCH_SUBSCRIBE !== "0";
+const EMAIL = "bench@example.test";
+const PASSWORD = "bench-password-1";
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup
+
+let console_ = null;
+const tempDirs = new Set();
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone
+  }
+}
+function cleanupSync() {
+  if (console_) killGroup(console_.pid, "SIGKILL");
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+}
+process.on("exit", cleanupSync);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
+
+// ---------------------------------------------------------------------------------------------
+// The chatty app: listens on $PORT (health: /healthz); GET /print?rate=&seconds=&bytes= prints.
+
+const APP = `import http from "node:http";
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, "http://x");
+  if (url.pathname !== "/print") return res.end("ok");
+  const rate = url.searchParams.get("rate");
+  const seconds = Number(url.searchParams.get("seconds"));
+  const pad = "x".repeat(Math.max(0, Number(url.searchParams.get("bytes")) - 40));
+  const round = url.searchParams.get("round");
+  const end = Date.now() + seconds * 1000;
+  let seq = 0;
+  res.end("printing");
+  // Writes to a pipe are synchronous on Linux: when the console reads slower, this loop slows too.
+  const burst = (n) => {
+    let out = "";
+    for (let i = 0; i < n; i++) out += \`r=\${round} seq=\${seq++} t=\${Date.now()} \${pad}\\n\`;
+    process.stdout.write(out);
+  };
+  if (rate === "max") {
+    const loop = () => {
+      if (Date.now() >= end) return done();
+      burst(200);
+      setImmediate(loop);
+    };
+    loop();
+  } else {
+    const perTick = Number(rate) / 100;
+    const t0 = Date.now();
+    const tick = () => {
+      const now = Date.now();
+      if (now >= end) return done();
+      const due = Math.floor(((now - t0) / 1000) * Number(rate)) - seq;
+      if (due > 0) burst(due);
+      setTimeout(tick, 10);
+    };
+    void perTick;
+    tick();
+  }
+  function done() {
+    process.stdout.write(\`r=\${round} done printed=\${seq}\\n\`);
+  }
+});
+server.listen(Number(process.env.PORT));
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Processes and HTTP
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const rssOf = (pid) => {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
+  } catch {
+    return 0;
+  }
+};
+
+function request(port, method, pathAndQuery, { headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: pathAndQuery, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+async function startConsole() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-logs-"));
+  tempDirs.add(dir);
+  const port = await freePort();
+  const routerPort = await freePort();
+  const env = { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work") };
+  Object.assign(env, { SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD });
+  delete env.DATABASE_URL;
+  // BENCH_CPU_PROF=<dir>: the console writes a V8 CPU profile there when it exits.
+  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  child.stdout.on("data", (b) => (output += b));
+  child.stderr.on("data", (b) => (output += b));
+  console_ = { pid: child.pid, port, routerPort, output: () => output };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the console exited:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`the console did not start:\n${output}`);
+    const res = await request(port, "GET", "/api/health").catch(() => null);
+    if (res?.status === 200) return console_;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function signIn(port) {
+  const csrf = await request(port, "GET", "/api/auth/csrf");
+  const { csrfToken } = JSON.parse(csrf.body);
+  const jar = (res) => (res.headers["set-cookie"] ?? []).map((l) => l.split(";")[0]);
+  const form = new URLSearchParams({ csrfToken, email: EMAIL, password: PASSWORD, callbackUrl: "/" }).toString();
+  const res = await request(port, "POST", "/api/auth/callback/credentials", {
+    headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(form), cookie: jar(csrf).join("; ") },
+    body: form,
+  });
+  const session = jar(res).find((c) => c.split("=")[0].endsWith("authjs.session-token"));
+  if (!session) throw new Error(`sign-in failed: HTTP ${res.status}`);
+  return session;
+}
+
+async function trpc(port, cookie, kind, proc, input) {
+  const res =
+    kind === "query"
+      ? await request(port, "GET", `/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers: { cookie } })
+      : await request(port, "POST", `/api/trpc/${proc}`, { headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ json: input }) });
+  const parsed = JSON.parse(res.body);
+  if (res.status !== 200) throw new Error(`${proc}: HTTP ${res.status} ${parsed?.error?.json?.message ?? res.body.slice(0, 300)}`);
+  return parsed.result.data.json;
+}
+
+/**
+ * Opens a tRPC subscription over SSE and calls `onValue(id, json)` for every value (superjson's
+ * `json` part, enough here). Returns { close, done } where done resolves when the stream ends.
+ */
+function subscribe(port, cookie, proc, input, onValue) {
+  const controller = new AbortController();
+  const done = fetch(`http://127.0.0.1:${port}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, {
+    headers: { cookie, accept: "text/event-stream" },
+    signal: controller.signal,
+  })
+    .then(async (res) => {
+      if (res.status !== 200) throw new Error(`${proc}: HTTP ${res.status}`);
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for await (const chunk of res.body) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          let id = null;
+          let data = null;
+          let event = null;
+          for (const l of block.split("\n")) {
+            if (l.startsWith("data:")) data = l.slice(5).trimStart();
+            else if (l.startsWith("id:")) id = l.slice(3).trim();
+            else if (l.startsWith("event:")) event = l.slice(6).trim();
+          }
+          if (event === "serialized-error") throw new Error(`${proc}: ${data}`);
+          if (event || data === null) continue;
+          onValue(id, JSON.parse(data).json);
+        }
+      }
+    })
+    .catch((err) => {
+      if (err.name !== "AbortError") throw err;
+    });
+  return { close: () => controller.abort(), done };
+}
+
+/**
+ * Without a live subscriber: asks every 100 ms for the service's newest stored line (one index lookup;
+ * the bench's own polling) until it is the round's last line. Only this service writes, so the ids
+ * between the start and that line are the lines stored meanwhile. Returns { at, printed, stored }.
+ */
+async function waitStored(port, cookie, serviceId, round, startAfter) {
+  for (;;) {
+    const [newest] = (await trpc(port, cookie, "query", "logs.history", { serviceId, limit: 1 })).lines;
+    const done = newest && new RegExp(`^r=${round} done printed=(\\d+)`).exec(newest.line);
+    if (done) return { at: Date.now(), printed: Number(done[1]), stored: newest.id - startAfter - 1 };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The console's own log counters from /metrics (loopback needs no token): ingested and dropped so far. */
+async function logCounters(port) {
+  const res = await request(port, "GET", "/metrics").catch(() => null);
+  const value = (name) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(res?.body ?? "")?.[1] ?? NaN);
+  return { ingested: value("slipway_log_lines_ingested_total"), dropped: value("slipway_log_lines_dropped_total") };
+}
+
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  await buildIfStale();
+  const appDir = path.join(ROOT, ".slipway", "bench-logs", "app");
+  fs.mkdirSync(appDir, { recursive: true });
+  tempDirs.add(path.dirname(appDir));
+  fs.writeFileSync(path.join(appDir, "app.mjs"), APP);
+  fs.writeFileSync(path.join(appDir, "package.json"), JSON.stringify({ name: "chatty", private: true, type: "module" }));
+
+  const c = await startConsole();
+  const cookie = await signIn(c.port);
+  const org = await trpc(c.port, cookie, "mutation", "organization.create", { name: "Bench", slug: "bench" });
+  const project = await trpc(c.port, cookie, "mutation", "project.create", { orgId: org.id, name: "shop" });
+  const env = await trpc(c.port, cookie, "mutation", "environment.create", { projectId: project.id, name: "staging", mode: "staging" });
+  const service = await trpc(c.port, cookie, "mutation", "service.create", {
+    environmentId: env.id,
+    name: "chatty",
+    type: "application",
+    spec: { source: { path: appDir }, run: { command: "node app.mjs" }, port: 8080, healthcheck: { path: "/healthz" }, instances: { min: 1, max: 1 } },
+  });
+  const deployment = await trpc(c.port, cookie, "mutation", "deployment.create", { environmentId: env.id, serviceId: service.id });
+  await new Promise((resolve, reject) => {
+    const sub = subscribe(c.port, cookie, "deployment.watch", { deploymentId: deployment.id }, (_id, v) => {
+      const status = v.deployment?.status;
+      if (status === "DEPLOYED") {
+        sub.close();
+        resolve();
+      } else if (/ERROR|CANCELED/.test(status ?? "")) reject(new Error(`deployment ${status}: ${v.deployment.message}`));
+    });
+    sub.done.catch(reject);
+  });
+  console.log(`console pid ${c.pid}, chatty deployed; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(`rounds: ${RATES.join(", ")} lines/s for ${SECONDS} s each, ${LINE_BYTES}-byte lines\n`);
+
+  const host = "chatty.staging.shop.localhost";
+  const rows = [];
+  for (const [i, rate] of RATES.entries()) {
+    const round = `R${i}`;
+    const latencies = [];
+    let received = 0;
+    let skipped = 0;
+    let skipNotices = 0;
+    let droppedSaid = 0;
+    let printed = null;
+    let firstAt = null;
+    let lastAt = null;
+    let finish;
+    const finished = new Promise((r) => (finish = r));
+    const prefix = `r=${round} `;
+    const onValue = (_id, v) => {
+      if (v.type === "skipped") {
+        skipped += v.count;
+        skipNotices++;
+        return;
+      }
+      const text = v.line;
+      const now = Date.now();
+      const dropped = /^\[slipway\] (\d+) log line\(s\) dropped/.exec(text);
+      if (dropped) droppedSaid += Number(dropped[1]);
+      if (!text.startsWith(prefix)) return;
+      const done = /done printed=(\d+)/.exec(text);
+      if (done) {
+        printed = Number(done[1]);
+        finish();
+        return;
+      }
+      const t = Number(/ t=(\d+)/.exec(text)?.[1]);
+      received++;
+      firstAt ??= now;
+      lastAt = now;
+      latencies.push(now - t);
+    };
+    // BENCH_SUBSCRIBE=0: no live subscriber; the stored lines are found by reading history afterwards.
+    const sub = SUBSCRIBE ? subscribe(c.port, cookie, "logs.watch", { serviceId: service.id, tail: 0 }, onValue) : { close() {} };
+    const startedAt = Date.now();
+    // The subscription is open once the console answers the request below on the same event loop; give
+    // it its "connected" round trip first by asking for something cheap.
+    await trpc(c.port, cookie, "query", "logs.history", { serviceId: service.id, limit: 1 });
+    const counters0 = await logCounters(c.port);
+    const startAfter = SUBSCRIBE ? 0 : ((await trpc(c.port, cookie, "query", "logs.history", { serviceId: service.id, limit: 1 })).lines[0]?.id ?? 0);
+    const rss0 = rssOf(c.pid);
+    let rssPeak = rss0;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(c.pid))), 250);
+    const q = new URLSearchParams({ rate, seconds: String(SECONDS), bytes: String(LINE_BYTES), round }).toString();
+    const res = await request(c.routerPort, "GET", `/print?${q}`, { headers: { host } });
+    if (res.status !== 200) throw new Error(`print request: HTTP ${res.status} ${res.body}`);
+    // Wait for the app's last line (it comes after every printed line); if lines were lost the count says so.
+    const guard = setTimeout(() => finish(), (SECONDS + 60) * 1000);
+    let storedBy = null;
+    let storedCount = null;
+    if (!SUBSCRIBE)
+      void waitStored(c.port, cookie, service.id, round, startAfter).then(
+        (r) => {
+          storedBy = r.at;
+          storedCount = r.stored;
+          printed = r.printed;
+          finish();
+        },
+        () => finish(),
+      );
+    await finished;
+    clearTimeout(guard);
+    clearInterval(sampler);
+    sub.close();
+    const rss1 = rssOf(c.pid);
+    const counters1 = await logCounters(c.port);
+    latencies.sort((a, b) => a - b);
+    // Without a subscriber: ids between the round's start and its last line (drop notices included).
+    const stored = SUBSCRIBE ? received + skipped : (storedCount ?? NaN);
+    // Without a subscriber, "seen" times are when the read-back found them: measure from the print request.
+    const secs = SUBSCRIBE ? (firstAt !== null && lastAt > firstAt ? (lastAt - firstAt) / 1000 : NaN) : ((storedBy ?? NaN) - startedAt) / 1000;
+    const row = {
+      rate,
+      printed,
+      printedPerS: printed === null ? NaN : Math.round(printed / SECONDS),
+      storedPerS: Math.round(stored / secs),
+      received,
+      skipped,
+      skipNotices,
+      lost: printed === null ? "?" : printed - stored,
+      droppedSaid,
+      ingested: counters1.ingested - counters0.ingested,
+      droppedCounted: counters1.dropped - counters0.dropped,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+      max: latencies.at(-1),
+      rss: `${mb(rss0)} → peak ${mb(rssPeak)} → ${mb(rss1)}`,
+    };
+    rows.push(row);
+    console.log(
+      `${String(rate).padStart(6)} lines/s asked: printed ${printed} (${row.printedPerS}/s), stored+seen ${stored} (${row.storedPerS}/s), lost ${row.lost} ` +
+        `(console counted ingested ${row.ingested}, dropped ${row.droppedCounted}; said dropped ${droppedSaid} in the log; subscriber skipped ${skipped} in ${skipNotices} notice(s)), latency p50 ${row.p50} ms p99 ${row.p99} ms max ${row.max} ms, console RSS ${row.rss}`,
+    );
+  }
+  console.log("\nsummary");
+  console.table(rows);
+  // Let it exit on its own (a CPU profile is written at exit).
+  killGroup(c.pid, "SIGTERM");
+  for (let i = 0; i < 100 && fs.existsSync(`/proc/${c.pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err.stack ?? err);
+    if (console_) console.error(console_.output().slice(-3000));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,2 @@
+ALTER TABLE "log_lines" ADD COLUMN "bytes" integer GENERATED ALWAYS AS (octet_length(line)) STORED NOT NULL;--> statement-breakpoint
+CREATE INDEX "log_lines_service_time_idx" ON "log_lines" USING btree ("service_id","created_at");

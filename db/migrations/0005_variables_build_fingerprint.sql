@@ -1,0 +1,1 @@
+ALTER TABLE "deployment_variable_sets" ADD COLUMN "build_fingerprint" text;
