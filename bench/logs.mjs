@@ -309,7 +309,9 @@ async function main() {
         skipNotices++;
         return;
       }
-      const text = v.line;
+      for (const l of v.lines) onLine(l.line);
+    };
+    const onLine = (text) => {
       const now = Date.now();
       const dropped = /^\[slipway\] (\d+) log line\(s\) dropped/.exec(text);
       if (dropped) droppedSaid += Number(dropped[1]);

@@ -87,7 +87,10 @@ export function useLogFeed({
   const subscription = useSubscription(
     trpc.logs.watch.subscriptionOptions(input, {
       enabled: range === null,
-      onData: ({ data }) => store.push(data.type === "skipped" ? { id: data.toId, skipped: data.count } : data),
+      onData: ({ data }) => {
+        if (data.type === "skipped") store.push({ id: data.toId, skipped: data.count });
+        else for (const line of data.lines) store.push(line);
+      },
       onError,
     }),
   );

@@ -80,5 +80,8 @@ export type LogDownloadInput = z.infer<typeof logDownloadInput>;
 /** One stored line as the API returns it. */
 export type LogRow = { id: number; deploymentId: string | null; instanceId: string | null; stream: LogStream; line: string; at: Date };
 
-/** What the live tail yields: a line, or a note that the subscriber fell behind and `count` lines were skipped. */
-export type LogEvent = ({ type: "line" } & LogRow) | { type: "skipped"; count: number; fromId: number; toId: number };
+/**
+ * What the live tail yields: consecutive matching lines (oldest first; the event's id is the last
+ * line's), or a note that the subscriber fell behind and `count` lines were skipped.
+ */
+export type LogEvent = { type: "lines"; lines: LogRow[] } | { type: "skipped"; count: number; fromId: number; toId: number };

@@ -15,6 +15,7 @@ import { createTestDb } from "../support/test-db";
 import { actorOf, callerFor, makeUser } from "../support/actors";
 import { makeToken } from "../support/fixtures";
 import { startApiServer } from "../support/api-server";
+import { eventItems, type Received } from "../support/log-events";
 
 let h: DbHandle;
 let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -28,7 +29,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-type Received = { id: string; event: LogEvent };
 
 /**
  * Reads an SSE response block by block and hands each tracked value to `onValue`; resolves when the
@@ -52,7 +52,7 @@ async function readStream(res: Response, onValue: (r: Received) => void): Promis
         const id = block.find((l) => l.startsWith("id:"))?.slice(3).trim();
         if (event?.includes("serialized-error")) throw new Error(`stream error: ${data}`);
         if (event || !data || !id) continue;
-        onValue({ id, event: superjson.deserialize(JSON.parse(data)) as LogEvent });
+        for (const r of eventItems(id, superjson.deserialize(JSON.parse(data)) as LogEvent)) onValue(r);
       }
     }
   } catch (err) {

@@ -20,6 +20,7 @@ import { createTestDb } from "../support/test-db";
 import { actorOf, callerFor, makeUser } from "../support/actors";
 import { caught } from "../support/trpc-errors";
 import { makeToken } from "../support/fixtures";
+import { items } from "../support/log-events";
 
 let h: DbHandle;
 let api: Caller;
@@ -199,7 +200,7 @@ describe("live tail", () => {
     const ids = (await stored(sid)).map((r) => r.id);
     const abort = new AbortController();
     // Resuming from before the first line: 500 behind, more than the bound of 100 (keeping 50).
-    const it = watchLogs({ ctx: ctx(), input: watchLogsInput.parse({ serviceId: sid, lastEventId: String(ids[0] - 1) }), signal: abort.signal, maxLag: 100, keep: 50 });
+    const it = items(watchLogs({ ctx: ctx(), input: watchLogsInput.parse({ serviceId: sid, lastEventId: String(ids[0] - 1) }), signal: abort.signal, maxLag: 100, keep: 50 }));
     const first = await it.next();
     expect(first.value?.[0]).toBe(String(ids[449]));
     expect(first.value?.[1]).toEqual({ type: "skipped", count: 450, fromId: ids[0], toId: ids[449] });
@@ -225,7 +226,7 @@ describe("live tail", () => {
     for (let i = 0; i < 50; i++) w.write(line(sid, i % 5 === 0 ? `match ${i}` : `other ${i}`));
     await w.flush();
     const abort = new AbortController();
-    const it = watchLogs({ ctx: ctx(), input: watchLogsInput.parse({ serviceId: sid, text: "^match \\d+$", regex: true, tail: 3 }), signal: abort.signal });
+    const it = items(watchLogs({ ctx: ctx(), input: watchLogsInput.parse({ serviceId: sid, text: "^match \\d+$", regex: true, tail: 3 }), signal: abort.signal }));
     const got: string[] = [];
     for (let i = 0; i < 3; i++) {
       const v = (await it.next()).value;
@@ -250,7 +251,7 @@ describe("live tail from memory", () => {
     const abort = new AbortController();
     const ctx = { db: h.db, actor: actorOf(owner), meta: { source: "api" as const, ip: null } };
     const [{ max: start }] = await h.db.select({ max: sql<number>`coalesce(max(${logLines.id}), 0)::int` }).from(logLines);
-    const it = watchLogs({ ctx, input: watchLogsInput.parse({ serviceId: sid, text: "KeEp", stream: "stdout", lastEventId: String(start) }), signal: abort.signal });
+    const it = items(watchLogs({ ctx, input: watchLogsInput.parse({ serviceId: sid, text: "KeEp", stream: "stdout", lastEventId: String(start) }), signal: abort.signal }));
     const got: string[] = [];
     const take = async (n: number) => {
       for (let i = 0; i < n; i++) {

@@ -84,7 +84,7 @@ export async function run({ values, positionals }) {
       {
         onData: ({ data }) => {
           if (data.type === "skipped") console.error(`slipway: fell behind; skipped ${data.count} line(s)`);
-          else console.log(formatLogLine(data));
+          else for (const line of data.lines) console.log(formatLogLine(line));
         },
         onError: (err) => {
           console.error(`slipway: ${err.message}`);
