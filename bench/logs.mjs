@@ -20,16 +20,16 @@
 //   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and `next start`ed from there.
 //
 // Plain Node ESM. Everything it starts (console, instance, temp folders) is stopped and removed on exit.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { clearInterval, setInterval } from "node:timers";
 import { URLSearchParams } from "node:url";
 import { TextDecoder } from "node:util";
-import { buildIfStale, nextBin, ROOT } from "../scripts/next-build.mjs";
+import { buildIfStale, ROOT } from "../scripts/next-build.mjs";
+import { makeTempDir, removeOnExit } from "./lib/cleanup.mjs";
+import { request, signIn as signInAs, startConsole as startNext, trpc } from "./lib/console-client.mjs";
+import { freePort, killGroup, rssOf } from "./lib/processes.mjs";
 
 const RATES = (process.env.BENCH_RATES || "10000,50000,max").split(",").map((r) => r.trim());
 const SECONDS = Number(process.env.BENCH_SECONDS || 10);
@@ -38,24 +38,7 @@ const SUBSCRIBE = process.env.BENCH_SUBSCRIBE !== "0";
 const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password-1";
 
-// ---------------------------------------------------------------------------------------------
-// Cleanup
-
 let console_ = null;
-const tempDirs = new Set();
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // gone
-  }
-}
-function cleanupSync() {
-  if (console_) killGroup(console_.pid, "SIGKILL");
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-}
-process.on("exit", cleanupSync);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 // ---------------------------------------------------------------------------------------------
 // The chatty app: listens on $PORT (health: /healthz); GET /print?rate=&seconds=&bytes= prints.
@@ -107,87 +90,17 @@ server.listen(Number(process.env.PORT));
 // ---------------------------------------------------------------------------------------------
 // Processes and HTTP
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const rssOf = (pid) => {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
-  } catch {
-    return 0;
-  }
-};
-
-function request(port, method, pathAndQuery, { headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path: pathAndQuery, headers, agent: false }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
 async function startConsole() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-bench-logs-"));
-  tempDirs.add(dir);
-  const port = await freePort();
+  const dir = makeTempDir("slipway-bench-logs");
   const routerPort = await freePort();
-  const env = { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port), SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work") };
-  Object.assign(env, { SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD });
-  delete env.DATABASE_URL;
   // BENCH_CPU_PROF=<dir>: the console writes a V8 CPU profile there when it exits.
-  const prof = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout.on("data", (b) => (output += b));
-  child.stderr.on("data", (b) => (output += b));
-  console_ = { pid: child.pid, port, routerPort, output: () => output };
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the console exited:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the console did not start:\n${output}`);
-    const res = await request(port, "GET", "/api/health").catch(() => null);
-    if (res?.status === 200) return console_;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const nodeArgs = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const env = { SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work"), SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD };
+  console_ = Object.assign(await startNext({ env, nodeArgs }), { routerPort });
+  return console_;
 }
 
-async function signIn(port) {
-  const csrf = await request(port, "GET", "/api/auth/csrf");
-  const { csrfToken } = JSON.parse(csrf.body);
-  const jar = (res) => (res.headers["set-cookie"] ?? []).map((l) => l.split(";")[0]);
-  const form = new URLSearchParams({ csrfToken, email: EMAIL, password: PASSWORD, callbackUrl: "/" }).toString();
-  const res = await request(port, "POST", "/api/auth/callback/credentials", {
-    headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(form), cookie: jar(csrf).join("; ") },
-    body: form,
-  });
-  const session = jar(res).find((c) => c.split("=")[0].endsWith("authjs.session-token"));
-  if (!session) throw new Error(`sign-in failed: HTTP ${res.status}`);
-  return session;
-}
-
-async function trpc(port, cookie, kind, proc, input) {
-  const res =
-    kind === "query"
-      ? await request(port, "GET", `/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, { headers: { cookie } })
-      : await request(port, "POST", `/api/trpc/${proc}`, { headers: { cookie, "content-type": "application/json" }, body: JSON.stringify({ json: input }) });
-  const parsed = JSON.parse(res.body);
-  if (res.status !== 200) throw new Error(`${proc}: HTTP ${res.status} ${parsed?.error?.json?.message ?? res.body.slice(0, 300)}`);
-  return parsed.result.data.json;
-}
+const signIn = (server) => signInAs(server, { email: EMAIL, password: PASSWORD });
 
 /**
  * Opens a tRPC subscription over SSE and calls `onValue(id, json)` for every value (superjson's
@@ -234,9 +147,9 @@ function subscribe(port, cookie, proc, input, onValue) {
  * the bench's own polling) until it is the round's last line. Only this service writes, so the ids
  * between the start and that line are the lines stored meanwhile. Returns { at, printed, stored }.
  */
-async function waitStored(port, cookie, serviceId, round, startAfter) {
+async function waitStored(server, cookie, serviceId, round, startAfter) {
   for (;;) {
-    const [newest] = (await trpc(port, cookie, "query", "logs.history", { serviceId, limit: 1 })).lines;
+    const [newest] = (await trpc(server, cookie, "query", "logs.history", { serviceId, limit: 1 })).lines;
     const done = newest && new RegExp(`^r=${round} done printed=(\\d+)`).exec(newest.line);
     if (done) return { at: Date.now(), printed: Number(done[1]), stored: newest.id - startAfter - 1 };
     await new Promise((r) => setTimeout(r, 100));
@@ -244,8 +157,8 @@ async function waitStored(port, cookie, serviceId, round, startAfter) {
 }
 
 /** The console's own log counters from /metrics (loopback needs no token): ingested and dropped so far. */
-async function logCounters(port) {
-  const res = await request(port, "GET", "/metrics").catch(() => null);
+async function logCounters(server) {
+  const res = await request(server, "GET", "/metrics").catch(() => null);
   const value = (name) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(res?.body ?? "")?.[1] ?? NaN);
   return { ingested: value("slipway_log_lines_ingested_total"), dropped: value("slipway_log_lines_dropped_total") };
 }
@@ -259,22 +172,22 @@ async function main() {
   await buildIfStale();
   const appDir = path.join(ROOT, ".slipway", "bench-logs", "app");
   fs.mkdirSync(appDir, { recursive: true });
-  tempDirs.add(path.dirname(appDir));
+  removeOnExit(path.dirname(appDir));
   fs.writeFileSync(path.join(appDir, "app.mjs"), APP);
   fs.writeFileSync(path.join(appDir, "package.json"), JSON.stringify({ name: "chatty", private: true, type: "module" }));
 
   const c = await startConsole();
-  const cookie = await signIn(c.port);
-  const org = await trpc(c.port, cookie, "mutation", "organization.create", { name: "Bench", slug: "bench" });
-  const project = await trpc(c.port, cookie, "mutation", "project.create", { orgId: org.id, name: "shop" });
-  const env = await trpc(c.port, cookie, "mutation", "environment.create", { projectId: project.id, name: "staging", mode: "staging" });
-  const service = await trpc(c.port, cookie, "mutation", "service.create", {
+  const cookie = await signIn(c);
+  const org = await trpc(c, cookie, "mutation", "organization.create", { name: "Bench", slug: "bench" });
+  const project = await trpc(c, cookie, "mutation", "project.create", { orgId: org.id, name: "shop" });
+  const env = await trpc(c, cookie, "mutation", "environment.create", { projectId: project.id, name: "staging", mode: "staging" });
+  const service = await trpc(c, cookie, "mutation", "service.create", {
     environmentId: env.id,
     name: "chatty",
     type: "application",
     spec: { source: { path: appDir }, run: { command: "node app.mjs" }, port: 8080, healthcheck: { path: "/healthz" }, instances: { min: 1, max: 1 } },
   });
-  const deployment = await trpc(c.port, cookie, "mutation", "deployment.create", { environmentId: env.id, serviceId: service.id });
+  const deployment = await trpc(c, cookie, "mutation", "deployment.create", { environmentId: env.id, serviceId: service.id });
   await new Promise((resolve, reject) => {
     const sub = subscribe(c.port, cookie, "deployment.watch", { deploymentId: deployment.id }, (_id, v) => {
       const status = v.deployment?.status;
@@ -333,21 +246,21 @@ async function main() {
     const startedAt = Date.now();
     // The subscription is open once the console answers the request below on the same event loop; give
     // it its "connected" round trip first by asking for something cheap.
-    await trpc(c.port, cookie, "query", "logs.history", { serviceId: service.id, limit: 1 });
-    const counters0 = await logCounters(c.port);
-    const startAfter = SUBSCRIBE ? 0 : ((await trpc(c.port, cookie, "query", "logs.history", { serviceId: service.id, limit: 1 })).lines[0]?.id ?? 0);
+    await trpc(c, cookie, "query", "logs.history", { serviceId: service.id, limit: 1 });
+    const counters0 = await logCounters(c);
+    const startAfter = SUBSCRIBE ? 0 : ((await trpc(c, cookie, "query", "logs.history", { serviceId: service.id, limit: 1 })).lines[0]?.id ?? 0);
     const rss0 = rssOf(c.pid);
     let rssPeak = rss0;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(c.pid))), 250);
     const q = new URLSearchParams({ rate, seconds: String(SECONDS), bytes: String(LINE_BYTES), round }).toString();
-    const res = await request(c.routerPort, "GET", `/print?${q}`, { headers: { host } });
+    const res = await request({ port: c.routerPort }, "GET", `/print?${q}`, { headers: { host } });
     if (res.status !== 200) throw new Error(`print request: HTTP ${res.status} ${res.body}`);
     // Wait for the app's last line (it comes after every printed line); if lines were lost the count says so.
     const guard = setTimeout(() => finish(), (SECONDS + 60) * 1000);
     let storedBy = null;
     let storedCount = null;
     if (!SUBSCRIBE)
-      void waitStored(c.port, cookie, service.id, round, startAfter).then(
+      void waitStored(c, cookie, service.id, round, startAfter).then(
         (r) => {
           storedBy = r.at;
           storedCount = r.stored;
@@ -361,7 +274,7 @@ async function main() {
     clearInterval(sampler);
     sub.close();
     const rss1 = rssOf(c.pid);
-    const counters1 = await logCounters(c.port);
+    const counters1 = await logCounters(c);
     latencies.sort((a, b) => a - b);
     // Without a subscriber: ids between the round's start and its last line (drop notices included).
     const stored = SUBSCRIBE ? received + skipped : (storedCount ?? NaN);

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from "@playwright/test";
 import { ROUTER_PORT } from "../playwright.config";
 import { unique } from "./support/accounts";
-import { createOrg } from "./support/org";
+import { createOrg, createService, createShopStaging } from "./support/org";
 
 test.setTimeout(240_000);
 
@@ -17,19 +17,8 @@ async function expectDeployed(page: Page) {
 test("deploy hello-node, open it through the router, redeploy, stop, start and roll back", async ({ page, context }) => {
   const org = unique("ship");
   await createOrg(page, org);
-  await page.getByLabel("Project name").fill("shop");
-  await page.getByRole("button", { name: "Create project" }).click();
-  await page.getByRole("link", { name: /shop/ }).click();
-  await page.getByLabel("Environment name").fill("staging");
-  await page.getByRole("button", { name: "Create environment" }).click();
-  await page.getByRole("link", { name: /staging/ }).click();
-  await page.getByRole("link", { name: "New service" }).click();
-  await page.getByLabel("Service name").fill("web");
-  await page.getByLabel("Folder path").fill("./examples/hello-node");
-  await page.getByLabel("Port").fill("8080");
-  await page.getByLabel("Health-check path").fill("/healthz");
-  await page.getByRole("button", { name: "Create service" }).click();
-  await expect(page).toHaveURL(/\/s\/web$/);
+  await createShopStaging(page);
+  await createService(page);
   await expect(page.getByTestId("service-status")).toHaveText("Not deployed");
 
   // Deploy: the live page walks through the steps to DEPLOYED.

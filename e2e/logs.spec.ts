@@ -1,19 +1,13 @@
 import { expect, test, type Page } from "@playwright/test";
 import { ROUTER_PORT } from "../playwright.config";
 import { unique } from "./support/accounts";
-import { createOrg } from "./support/org";
+import { createOrg, createService, createShopStaging } from "./support/org";
 
 test.setTimeout(240_000);
 
-async function createService(page: Page, envUrl: string, name: string, folder: string) {
+async function createServiceAt(page: Page, envUrl: string, name: string, folder: string) {
   await page.goto(envUrl);
-  await page.getByRole("link", { name: "New service" }).click();
-  await page.getByLabel("Service name").fill(name);
-  await page.getByLabel("Folder path").fill(folder);
-  await page.getByLabel("Port").fill("8080");
-  await page.getByLabel("Health-check path").fill("/healthz");
-  await page.getByRole("button", { name: "Create service" }).click();
-  await expect(page).toHaveURL(new RegExp(`/s/${name}$`));
+  await createService(page, name, folder);
 }
 
 const logLines = (page: Page) => page.getByRole("list", { name: "Log lines" }).getByTestId("log-text");
@@ -21,17 +15,11 @@ const logLines = (page: Page) => page.getByRole("list", { name: "Log lines" }).g
 test("logs: live request lines, filters, resume after reload without duplicates, and a failed step's log lines", async ({ page, context }) => {
   const org = unique("logs");
   await createOrg(page, org);
-  await page.getByLabel("Project name").fill("shop");
-  await page.getByRole("button", { name: "Create project" }).click();
-  await page.getByRole("link", { name: /shop/ }).click();
-  await page.getByLabel("Environment name").fill("staging");
-  await page.getByRole("button", { name: "Create environment" }).click();
-  await page.getByRole("link", { name: /staging/ }).click();
-  await expect(page).toHaveURL(/\/e\/staging$/);
+  await createShopStaging(page);
   const envUrl = page.url();
 
   // Deploy hello-node.
-  await createService(page, envUrl, "web", "./examples/hello-node");
+  await createServiceAt(page, envUrl, "web", "./examples/hello-node");
   const serviceUrl = page.url();
   await page.getByRole("button", { name: "Deploy", exact: true }).click();
   await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]{36}$/);
@@ -76,7 +64,7 @@ test("logs: live request lines, filters, resume after reload without duplicates,
   await expect(logLines(page)).toHaveText(["GET /?req=e2e-1 200", "GET /?req=e2e-2 200", "GET /?req=e2e-3 200"]);
 
   // A deployment that fails: its failing step links to the lines that led up to the failure.
-  await createService(page, envUrl, "broken", "./examples/exits-at-start");
+  await createServiceAt(page, envUrl, "broken", "./examples/exits-at-start");
   await page.getByRole("button", { name: "Deploy", exact: true }).click();
   await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("deployment-status")).toHaveText(/ERROR/, { timeout: 90_000 });

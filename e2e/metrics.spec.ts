@@ -1,7 +1,7 @@
 import os from "node:os";
 import { expect, test } from "@playwright/test";
 import { unique } from "./support/accounts";
-import { createOrg } from "./support/org";
+import { createOrg, createService, createShopStaging } from "./support/org";
 import { ROUTER_PORT } from "../playwright.config";
 
 test.setTimeout(240_000);
@@ -9,19 +9,8 @@ test.setTimeout(240_000);
 test("deploy hello-node, send requests, watch the requests and latency charts move, with a deployment marker", async ({ page, context }) => {
   const org = unique("metrics");
   await createOrg(page, org);
-  await page.getByLabel("Project name").fill("shop");
-  await page.getByRole("button", { name: "Create project" }).click();
-  await page.getByRole("link", { name: /shop/ }).click();
-  await page.getByLabel("Environment name").fill("staging");
-  await page.getByRole("button", { name: "Create environment" }).click();
-  await page.getByRole("link", { name: /staging/ }).click();
-  await page.getByRole("link", { name: "New service" }).click();
-  await page.getByLabel("Service name").fill("web");
-  await page.getByLabel("Folder path").fill("./examples/hello-node");
-  await page.getByLabel("Port").fill("8080");
-  await page.getByLabel("Health-check path").fill("/healthz");
-  await page.getByRole("button", { name: "Create service" }).click();
-  await expect(page).toHaveURL(/\/s\/web$/);
+  await createShopStaging(page);
+  await createService(page);
   const servicePage = page.url();
   await page.getByRole("button", { name: "Deploy", exact: true }).click();
   await expect(page.getByTestId("deployment-status")).toHaveText("DEPLOYED", { timeout: 90_000 });

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { expect, test, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { ROUTER_PORT } from "../playwright.config";
 import { unique } from "./support/accounts";
-import { createOrg } from "./support/org";
+import { createOrg, createService, createShopStaging } from "./support/org";
 
 test.setTimeout(300_000);
 
@@ -58,19 +58,8 @@ test("variables and secrets: project value, service override, secret and alias r
 
   await test.step("a project, an environment and a hello-node service", async () => {
     await createOrg(page, unique("vars"));
-    await page.getByLabel("Project name").fill("shop");
-    await page.getByRole("button", { name: "Create project" }).click();
-    await page.getByRole("link", { name: /shop/ }).click();
-    await page.getByLabel("Environment name").fill("staging");
-    await page.getByRole("button", { name: "Create environment" }).click();
-    await page.getByRole("link", { name: /staging/ }).click();
-    await page.getByRole("link", { name: "New service" }).click();
-    await page.getByLabel("Service name").fill("web");
-    await page.getByLabel("Folder path").fill("./examples/hello-node");
-    await page.getByLabel("Port").fill("8080");
-    await page.getByLabel("Health-check path").fill("/healthz");
-    await page.getByRole("button", { name: "Create service" }).click();
-    await expect(page).toHaveURL(/\/s\/web$/);
+    await createShopStaging(page);
+    await createService(page);
   });
 
   await test.step("project variables: a bad name is explained under the field; two good ones", async () => {

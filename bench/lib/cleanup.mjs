@@ -28,6 +28,11 @@ export function makeTempDir(prefix, { shared = false } = {}) {
   return dir;
 }
 
+/** A folder the bench made elsewhere (e.g. below the repository), removed on exit too. */
+export function removeOnExit(dir) {
+  tempDirs.set(dir, false);
+}
+
 /** Async work for a signal (dropping scratch databases); on a plain exit only the sync part runs. */
 export function onSignalCleanup(fn) {
   asyncHooks.push(fn);

@@ -14,16 +14,17 @@ const INHERITED_OFF = ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL"
 /**
  * Spawns `next start` in its own process group with `env` on top of this process's environment
  * (SLIPWAY_NEXT_DIST is inherited: the server runs the build the bench checked) and waits for the
- * first 200 from /api/health; `onPoll(pid)` runs before each poll (e.g. to sample memory).
+ * first 200 from /api/health; `onPoll(pid)` runs before each poll (e.g. to sample memory);
+ * `nodeArgs` go to Node itself (e.g. --cpu-prof).
  * Returns the server with `startMs` (spawn → first 200) and `health` (its JSON).
  */
-export async function startConsole({ env: extra, timeoutMs = 120_000, onPoll } = {}) {
+export async function startConsole({ env: extra, timeoutMs = 120_000, onPoll, nodeArgs = [] } = {}) {
   const port = await freePort();
   const env = { ...process.env };
   for (const k of INHERITED_OFF) delete env[k];
   Object.assign(env, { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) }, extra);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

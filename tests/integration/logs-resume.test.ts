@@ -10,12 +10,11 @@ import superjson from "superjson";
 import type { DbHandle } from "@/db/client";
 import { logLines } from "@/db/schema";
 import { LogWriter } from "@/server/engine/log-writer";
-import type { LogEvent } from "@/server/logs/log-schemas";
 import { createTestDb } from "../support/test-db";
 import { actorOf, callerFor, makeUser } from "../support/actors";
 import { makeToken } from "../support/fixtures";
 import { startApiServer } from "../support/api-server";
-import { eventItems, type Received } from "../support/log-events";
+import { readLogStream, type Received } from "../support/log-events";
 
 let h: DbHandle;
 let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -28,37 +27,6 @@ afterAll(async () => {
   await server?.close();
   await h?.close();
 });
-
-
-/**
- * Reads an SSE response block by block and hands each tracked value to `onValue`; resolves when the
- * stream ends or is aborted. Nothing here waits for time: it reads what the server pushes.
- */
-async function readStream(res: Response, onValue: (r: Received) => void): Promise<void> {
-  if (!res.body) throw new Error("no body");
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let cut: number;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, cut).split("\n");
-        buffer = buffer.slice(cut + 2);
-        const event = block.find((l) => l.startsWith("event:"));
-        const data = block.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
-        const id = block.find((l) => l.startsWith("id:"))?.slice(3).trim();
-        if (event?.includes("serialized-error")) throw new Error(`stream error: ${data}`);
-        if (event || !data || !id) continue;
-        for (const r of eventItems(id, superjson.deserialize(JSON.parse(data)) as LogEvent)) onValue(r);
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof Error && err.name === "AbortError")) throw err;
-  }
-}
 
 it("resumes by last event id across a forced disconnect in the middle of 10,000 lines: no gap, no duplicate", async () => {
   const owner = await makeUser(h.db);
@@ -81,7 +49,7 @@ it("resumes by last event id across a forced disconnect in the middle of 10,000 
   const res1 = await fetch(url, { headers, signal: first.signal });
   expect(res1.status).toBe(200);
   let cutAt = -1;
-  const reading1 = readStream(res1, (r) => {
+  const reading1 = readLogStream(res1, (r) => {
     received.push(r);
     // Cut the connection in the middle: the writer is still producing.
     if (received.length === 4_000 && cutAt < 0) {
@@ -106,7 +74,7 @@ it("resumes by last event id across a forced disconnect in the middle of 10,000 
   const second = new AbortController();
   const res2 = await fetch(url, { headers: { ...headers, "last-event-id": lastId }, signal: second.signal });
   expect(res2.status).toBe(200);
-  await readStream(res2, (r) => {
+  await readLogStream(res2, (r) => {
     received.push(r);
     if (received.length >= TOTAL) second.abort();
   });

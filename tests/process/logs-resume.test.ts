@@ -11,11 +11,10 @@ import http from "node:http";
 import path from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LogEvent } from "@/server/logs/log-schemas";
 import { assertBuilt, createScratchDatabase, freePort, makeTempDir, signIn, startServer, trpcClient, type ScratchDatabase, type ServerHandle } from "../support/server-process";
 import { EXAMPLES } from "../support/examples";
 import { waitForPushed } from "../support/sse";
-import { eventItems, type Received } from "../support/log-events";
+import { readLogStream, type Received } from "../support/log-events";
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 const EMAIL = "owner@example.test";
@@ -51,34 +50,6 @@ async function sendRequests(routerPort: number, host: string, total: number, con
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   agent.destroy();
-}
-
-
-/** Reads tracked values from an SSE response until the stream ends or `signal` aborts (nothing is handed on after that). */
-async function readStream(res: Response, signal: AbortSignal, onValue: (r: Received) => void): Promise<void> {
-  if (!res.body) throw new Error("no body");
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let cut: number;
-      while ((cut = buffer.indexOf("\n\n")) >= 0 && !signal.aborted) {
-        const block = buffer.slice(0, cut).split("\n");
-        buffer = buffer.slice(cut + 2);
-        const event = block.find((l) => l.startsWith("event:"));
-        const data = block.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
-        const id = block.find((l) => l.startsWith("id:"))?.slice(3).trim();
-        if (event?.includes("serialized-error")) throw new Error(`stream error: ${data}`);
-        if (event || !data || !id) continue;
-        for (const r of eventItems(id, superjson.deserialize(JSON.parse(data)) as LogEvent)) onValue(r);
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof Error && err.name === "AbortError")) throw err;
-  }
 }
 
 it("resumes the live tail by last event id across a forced disconnect in the middle of 10,000 request lines", async () => {
@@ -135,7 +106,7 @@ it("resumes the live tail by last event id across a forced disconnect in the mid
   stop = () => first.abort();
   const res1 = await fetch(url, { headers, signal: first.signal });
   expect(res1.status).toBe(200);
-  const reading1 = readStream(res1, first.signal, take);
+  const reading1 = readLogStream(res1, take, first.signal);
   // Settles either way, so a failure below never leaves it running unobserved.
   const sending = sendRequests(routerPort, "web.staging.shop.localhost", TOTAL, 16).then(
     () => null,
@@ -150,7 +121,7 @@ it("resumes the live tail by last event id across a forced disconnect in the mid
   stop = () => second.abort();
   const res2 = await fetch(url, { headers: { ...headers, "last-event-id": received[received.length - 1].id }, signal: second.signal });
   expect(res2.status).toBe(200);
-  const [, sendError] = await Promise.all([readStream(res2, second.signal, take), sending]);
+  const [, sendError] = await Promise.all([readLogStream(res2, take, second.signal), sending]);
   expect(sendError).toBeNull();
 
   expect(seen.size).toBe(TOTAL);
