@@ -3,18 +3,14 @@ import { getOrgBySlug, getProjectByName } from "@/server/api/server-queries";
 import { can } from "@/server/policy/policy";
 import { PageHeader } from "@/components/ui/card";
 import { EnvironmentList } from "@/components/environments/environment-list";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 export default async function ProjectPage({ params }: { params: Promise<{ org: string; project: string }> }) {
   const { org: orgSlug, project: projectName } = await params;
   const [org, project] = await Promise.all([getOrgBySlug(orgSlug), getProjectByName(orgSlug, projectName)]);
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={`/o/${org.slug}`} className="hover:underline">
-          Projects
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: `/o/${org.slug}`, label: "Projects" }]} />
       <PageHeader
         title={project.name}
         subtitle={project.description || "Environments of this project"}

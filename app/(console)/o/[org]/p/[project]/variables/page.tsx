@@ -1,8 +1,8 @@
-import Link from "next/link";
 import { getOrgBySlug, getProjectByName } from "@/server/api/server-queries";
 import { can } from "@/server/policy/policy";
 import { PageHeader } from "@/components/ui/card";
 import { VariablesPanel } from "@/components/variables/variables-panel";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 /** Project-wide variables reach production too, so changing them takes what production takes (as the service checks). */
 export default async function ProjectVariablesPage({ params }: { params: Promise<{ org: string; project: string }> }) {
@@ -10,16 +10,7 @@ export default async function ProjectVariablesPage({ params }: { params: Promise
   const [org, project] = await Promise.all([getOrgBySlug(p.org), getProjectByName(p.org, p.project)]);
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={`/o/${org.slug}`} className="hover:underline">
-          Projects
-        </Link>{" "}
-        /{" "}
-        <Link href={`/o/${org.slug}/p/${project.name}`} className="hover:underline">
-          {project.name}
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: `/o/${org.slug}`, label: "Projects" }, { href: `/o/${org.slug}/p/${project.name}`, label: project.name }]} />
       <PageHeader title="Project variables" subtitle="Every environment and service of this project inherits these; narrower scopes override them." />
       <VariablesPanel scope={{ projectId: project.id }} canWrite={can(project.role, "variable.write", { mode: "production" })} exportName={`${project.name}.env`} />
     </>

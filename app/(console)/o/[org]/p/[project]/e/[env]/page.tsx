@@ -4,6 +4,7 @@ import { can } from "@/server/policy/policy";
 import { Badge, PageHeader } from "@/components/ui/card";
 import { ServiceCards } from "@/components/services/service-cards";
 import { DeployButton } from "@/components/deployments/deploy-button";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 export default async function EnvironmentPage({ params }: { params: Promise<{ org: string; project: string; env: string }> }) {
   const p = await params;
@@ -13,16 +14,7 @@ export default async function EnvironmentPage({ params }: { params: Promise<{ or
   const canDeploy = can(env.role, "deployment.run", { mode: env.mode });
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={`/o/${org.slug}`} className="hover:underline">
-          Projects
-        </Link>{" "}
-        /{" "}
-        <Link href={`/o/${org.slug}/p/${p.project}`} className="hover:underline">
-          {p.project}
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: `/o/${org.slug}`, label: "Projects" }, { href: `/o/${org.slug}/p/${p.project}`, label: p.project }]} />
       <PageHeader
         title={env.name}
         subtitle={<Badge>{env.mode}</Badge>}

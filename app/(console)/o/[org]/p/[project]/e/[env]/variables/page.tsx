@@ -3,6 +3,7 @@ import { getEnvironmentByName } from "@/server/api/server-queries";
 import { can } from "@/server/policy/policy";
 import { Badge, PageHeader } from "@/components/ui/card";
 import { VariablesPanel } from "@/components/variables/variables-panel";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 export default async function EnvironmentVariablesPage({ params }: { params: Promise<{ org: string; project: string; env: string }> }) {
   const p = await params;
@@ -10,12 +11,7 @@ export default async function EnvironmentVariablesPage({ params }: { params: Pro
   const envHref = `/o/${p.org}/p/${p.project}/e/${env.name}`;
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={envHref} className="hover:underline">
-          {p.project} / {env.name}
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: envHref, label: `${p.project} / ${env.name}` }]} />
       <PageHeader
         title="Environment variables"
         subtitle={

@@ -7,6 +7,7 @@ import { DeleteServiceButton } from "@/components/services/delete-service-button
 import { ServiceRuntimePanel } from "@/components/deployments/service-runtime-panel";
 import { DeploymentList } from "@/components/deployments/deployment-list";
 import { LogViewer } from "@/components/logs/log-viewer";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 export default async function ServicePage({ params }: { params: Promise<{ org: string; project: string; env: string; service: string }> }) {
   const p = await params;
@@ -15,12 +16,7 @@ export default async function ServicePage({ params }: { params: Promise<{ org: s
   const canWrite = can(service.role, "service.write", { mode: service.environmentMode });
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={envHref} className="hover:underline">
-          {p.project} / {p.env}
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: envHref, label: `${p.project} / ${p.env}` }]} />
       <PageHeader
         title={service.name}
         subtitle={<Badge>{service.type}</Badge>}

@@ -1,8 +1,8 @@
-import Link from "next/link";
 import { getServiceByName } from "@/server/api/server-queries";
 import { PageHeader } from "@/components/ui/card";
 import { LogViewer } from "@/components/logs/log-viewer";
 import { LOG_STREAMS, type LogStream } from "@/server/logs/log-schemas";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 type Search = { deployment?: string; instance?: string; stream?: string; q?: string; regex?: string; from?: string; until?: string };
 
@@ -31,12 +31,7 @@ export default async function ServiceLogsPage({
   const until = date(s.until);
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={serviceHref} className="hover:underline">
-          {p.project} / {p.env} / {p.service}
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: serviceHref, label: `${p.project} / ${p.env} / ${p.service}` }]} />
       <PageHeader title={`Logs of ${service.name}`} />
       <LogViewer
         serviceId={service.id}

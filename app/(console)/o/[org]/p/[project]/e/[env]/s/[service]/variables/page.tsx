@@ -5,6 +5,7 @@ import { PageHeader } from "@/components/ui/card";
 import { VariablesPanel } from "@/components/variables/variables-panel";
 import { EffectiveVariables } from "@/components/variables/effective-variables";
 import { ServiceRedeployNotice } from "@/components/variables/service-redeploy-notice";
+import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 
 export default async function ServiceVariablesPage({ params }: { params: Promise<{ org: string; project: string; env: string; service: string }> }) {
   const p = await params;
@@ -13,16 +14,7 @@ export default async function ServiceVariablesPage({ params }: { params: Promise
   const serviceHref = `${envHref}/s/${service.name}`;
   return (
     <>
-      <p className="mb-1 text-xs text-zinc-500">
-        <Link href={envHref} className="hover:underline">
-          {p.project} / {p.env}
-        </Link>{" "}
-        /{" "}
-        <Link href={serviceHref} className="hover:underline">
-          {service.name}
-        </Link>{" "}
-        /
-      </p>
+      <Breadcrumbs items={[{ href: envHref, label: `${p.project} / ${p.env}` }, { href: serviceHref, label: service.name }]} />
       <PageHeader
         title={`Variables of ${service.name}`}
         subtitle={
