@@ -25,16 +25,18 @@ export class ChunkedDecoder {
   private line = "";
   private trailerBytes = 0;
 
+  constructor(private readonly onData: (chunk: Buffer) => void) {}
+
   /**
-   * Feeds `buf` from `start`. Returns CHUNKED_MORE when the body continues, CHUNKED_ERROR when it is
+   * Feeds `buf` from `start`, handing chunk data to `onData`. Returns CHUNKED_MORE when the body continues, CHUNKED_ERROR when it is
    * malformed, or the offset just past the body's end (bytes after it belong to the next request).
    */
-  feed(buf: Buffer, start: number, onData: (chunk: Buffer) => void): number {
+  feed(buf: Buffer, start: number): number {
     let i = start;
     while (i < buf.length) {
       if (this.state === S_DATA) {
         const n = Math.min(this.remaining, buf.length - i);
-        onData(buf.subarray(i, i + n));
+        this.onData(buf.subarray(i, i + n));
         i += n;
         this.remaining -= n;
         if (this.remaining === 0) this.state = S_DATA_END;

@@ -1,7 +1,7 @@
 import "server-only";
 import type { Socket } from "node:net";
 import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedDecoder } from "./chunked-decoder";
-import { reasonPhrase } from "./error-page";
+import { rawResponse, reasonPhrase, textPage } from "./error-page";
 import { MAX_REQUEST_HEAD, parseRequestHead, type RequestHead } from "./request-head";
 
 /**
@@ -102,7 +102,7 @@ export class ClientConnection {
       this.req = req;
       if (parsed.chunked) {
         this.state = S_BODY_CHUNKED;
-        this.decoder = new ChunkedDecoder();
+        this.decoder = new ChunkedDecoder((chunk) => req.deliver(chunk));
       } else if (parsed.contentLength > 0) {
         this.state = S_BODY_LENGTH;
         this.remaining = parsed.contentLength;
@@ -138,7 +138,7 @@ export class ClientConnection {
       }
       if (this.remaining > 0) return;
     } else {
-      const at = (this.decoder as ChunkedDecoder).feed(chunk, start, req.deliverFn);
+      const at = (this.decoder as ChunkedDecoder).feed(chunk, start);
       if (at === CHUNKED_MORE) return;
       if (at === CHUNKED_ERROR) {
         req.keepAlive = false;
@@ -211,11 +211,7 @@ export class ClientConnection {
   private refuse(status: number, message: string): void {
     this.state = S_CLOSED;
     this.buf = EMPTY;
-    const body = `${status} ${reasonPhrase(status)}: ${message}\n`;
-    this.socket.end(
-      `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      "latin1",
-    );
+    this.socket.end(rawResponse(textPage(status, `${status} ${reasonPhrase(status)}: ${message}\n`)));
   }
 
   private detach(): void {
@@ -285,7 +281,6 @@ export class ClientRequest {
   /** Runs when the socket can take more after write returned false. */
   onDrain: (() => void) | null = null;
   onClose: (() => void) | null = null;
-  readonly deliverFn = (chunk: Buffer): void => this.deliver(chunk);
 
   constructor(
     private readonly conn: ClientConnection,

@@ -61,6 +61,11 @@ export function upstreamErrorPage(info: RouteInfo, hostname: string, wantsHtml: 
   );
 }
 
+/** A plain-text page (router errors that are not about a service). */
+export function textPage(status: number, text: string): ErrorPage {
+  return { status, headers: [["content-type", "text/plain; charset=utf-8"]], body: Buffer.from(text) };
+}
+
 /** Raw HTTP/1.1 bytes of a page, for sockets that left the HTTP server (upgrade requests). */
 export function rawResponse(p: ErrorPage): Buffer {
   let head = `HTTP/1.1 ${p.status} ${reasonPhrase(p.status)}\r\n`;

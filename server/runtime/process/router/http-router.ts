@@ -1,7 +1,7 @@
 import "server-only";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import { noRoutePage } from "./error-page";
+import { noRoutePage, textPage } from "./error-page";
 import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
@@ -194,8 +194,7 @@ export class HttpRouter implements ClientHandler {
       // A router bug must cost one request, not the console process.
       this.lastError = err;
       if (!req.headersSent) {
-        req.writeHead(500, "", ["content-type", "text/plain; charset=utf-8", "content-length", "25"]);
-        req.end(Buffer.from("500 Slipway router error\n"));
+        writePage(req, textPage(500, "500 Slipway router error\n"));
       } else {
         req.destroy();
       }
