@@ -1,6 +1,6 @@
 // Console benchmark: `node bench/console.mjs` (builds first when the production build is missing or stale).
 //
-// Measures, against the built console (`next start`) on 127.0.0.1:
+// Measures, against the built console (scripts/console-server.mjs) on 127.0.0.1:
 //   - cold start (spawn → first 200 from /api/health): PGlite with a new and with an existing data
 //     folder, PostgreSQL with a new and an existing database;
 //   - RSS of the server's process tree (VmRSS of the process and its descendants), idle after start
@@ -43,7 +43,7 @@ onSignalCleanup(async () => {
 });
 
 /**
- * Spawns `next start` and polls /api/health until the first 200, sampling the tree's RSS meanwhile.
+ * Spawns the console server and polls /api/health until the first 200, sampling the tree's RSS meanwhile.
  * Returns the server with `startMs` (spawn → first 200) and `peakStartRss`.
  */
 async function startServer({ dataDir, databaseUrl }) {

@@ -1,6 +1,6 @@
 // Log pipeline benchmark: `node bench/logs.mjs` (builds first when the production build is missing or stale).
 //
-// Against the built console (`next start`, embedded PGlite on a temp data folder):
+// Against the built console (scripts/console-server.mjs, embedded PGlite on a temp data folder):
 //   1. deploys a small app (generated into .slipway/bench-logs/app) that, when asked through the
 //      router, prints `seq=<n> t=<ms since epoch> <padding>` lines to stdout for BENCH_SECONDS, either
 //      as fast as it can or at a fixed rate;
@@ -8,7 +8,7 @@
 //      print-to-subscriber latency from the time printed in each line (same machine, same clock);
 //   3. prints, per round: lines printed, stored (received + skipped notices), lost (printed − stored,
 //      and what the console said it dropped), stored lines/s, latency p50/p99 and the console's RSS
-//      growth (VmRSS of the `next start` process alone: the app runs in its own process).
+//      growth (VmRSS of the console process alone: the app runs in its own process).
 // Rounds: BENCH_RATES (comma-separated lines/s; `max` = as fast as it can). Default: "10000,50000,max".
 // It measures and prints; it never asserts (the exit code is 0 unless the bench itself broke).
 //
@@ -17,7 +17,7 @@
 //   BENCH_SECONDS   printing time per round (default 10)      BENCH_LINE_BYTES  bytes per line (default 100)
 //   BENCH_SUBSCRIBE=0  no live subscriber: measures the write path alone (no latency; stored = ids used)
 //   BENCH_CPU_PROF  a folder: the console writes a V8 CPU profile (.cpuprofile) there when it exits
-//   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and `next start`ed from there.
+//   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and served from there.
 //
 // Plain Node ESM. Everything it starts (console, instance, temp folders) is stopped and removed on exit.
 import fs from "node:fs";

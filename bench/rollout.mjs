@@ -1,6 +1,6 @@
 // Rollout benchmark: `node bench/rollout.mjs` (builds first when the production build is missing or stale).
 //
-// Zero-downtime redeploys under load, end to end against the built console (`next start`):
+// Zero-downtime redeploys under load, end to end against the built console (scripts/console-server.mjs):
 //   1. starts the console on a temp data folder with its own router port and work folder, signs in,
 //      creates org → project `shop` → environment `staging` → service `web` (examples/hello-node,
 //      port 8080, health check /healthz, 2 instances), deploys it and waits for DEPLOYED on the
@@ -25,7 +25,7 @@
 //   BENCH_BASELINE_S   seconds of load before the first redeploy, measured apart (default 3)
 //   BENCH_RUN_COMMAND  sets the service's run.command (default: none, Slipway detects `npm start`);
 //                      e.g. "node server.js" shows how much of the rollout is npm's own start-up
-//   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and `next start`ed from there.
+//   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and served from there.
 //
 // Plain Node ESM. Everything it starts (console, deployed instances, load generator, temp folders) is
 // stopped and removed on exit, Ctrl-C included; at the end it checks that nothing listens on the
@@ -90,7 +90,7 @@ function cpuOf(pid) {
 // ---------------------------------------------------------------------------------------------
 // The console
 
-/** `next start` on a new data folder, with the router on `routerPort`. */
+/** the console server on a new data folder, with the router on `routerPort`. */
 function startConsole({ root, routerPort }) {
   return startNext({
     env: {

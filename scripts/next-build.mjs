@@ -39,6 +39,11 @@ export function nextBin(root = ROOT) {
   return bin;
 }
 
+/** The console's server (Next with the /api/trpc fast lane): what `npm start`, the tests and the benches run. */
+export function consoleServer(root = ROOT) {
+  return path.join(root, "scripts", "console-server.mjs");
+}
+
 function mtimeMs(file) {
   try {
     return fs.statSync(file).mtimeMs;

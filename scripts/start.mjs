@@ -1,10 +1,11 @@
 // `npm start`: builds the console when there is no production build or the source changed since,
-// then runs `next start` on $PORT (default 3000) in the foreground. Plain Node, no dependencies.
+// then runs the console (scripts/console-server.mjs: Next plus the /api/trpc fast lane) on $PORT
+// (default 3000) in the foreground. Plain Node, no dependencies.
 //
 //   PORT                      port to listen on (default 3000)
 //   HOST                      address to bind (default: all addresses, Next's default)
 //   SLIPWAY_DATA_DIR, DATABASE_URL, SLIPWAY_ADMIN_EMAIL, SLIPWAY_ADMIN_PASSWORD: see the README
-import { buildIfStale, exitStatus, nextBin, nextEnv, ROOT, runForwardingSignals } from "./next-build.mjs";
+import { buildIfStale, consoleServer, exitStatus, nextEnv, ROOT, runForwardingSignals } from "./next-build.mjs";
 
 const READY_TIMEOUT_MS = 5 * 60_000;
 
@@ -51,7 +52,7 @@ async function main() {
     process.exit(err.exitStatus ?? 1);
   }
 
-  const args = [nextBin(ROOT), "start", "-p", String(port)];
+  const args = [consoleServer(ROOT), "-p", String(port)];
   if (host) args.push("-H", host);
   let running = true;
   const ended = runForwardingSignals(process.execPath, args, { cwd: ROOT, env: nextEnv({ PORT: String(port) }) });

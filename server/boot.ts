@@ -9,6 +9,7 @@ import { routerPort } from "@/server/engine/service-url";
 import { startPgBridge } from "@/server/engine/pg-bridge";
 import { installPeerAddressHook } from "@/server/metrics/peer-address";
 import { startLogPruner } from "@/server/logs/log-pruner";
+import { registerTrpcNodeHandler } from "@/server/api/node-handler";
 
 /** Runs once per console process before it serves: keys, database and migrations, first-run seed. */
 export async function bootServer(): Promise<void> {
@@ -27,6 +28,8 @@ export async function bootServer(): Promise<void> {
     await startEngine(handle.db);
     console.log(`[slipway] engine started; router on port ${routerPort()}`);
   }
+  // Last: the fast lane serves /api/trpc/ only once everything it needs is up.
+  registerTrpcNodeHandler();
   console.log(`[slipway] ready: database ${handle.kind}${handle.kind === "pglite" ? ` at ${resolveDataDir()}` : ""}`);
 }
 

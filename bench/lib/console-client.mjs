@@ -1,10 +1,10 @@
-// Starting the built console (`next start`) and talking to it over HTTP: health, sign-in, tRPC.
+// Starting the built console (scripts/console-server.mjs) and talking to it over HTTP: health, sign-in, tRPC.
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { performance } from "node:perf_hooks";
 import { URLSearchParams } from "node:url";
 import superjson from "superjson";
-import { nextBin, ROOT } from "../../scripts/next-build.mjs";
+import { consoleServer, ROOT } from "../../scripts/next-build.mjs";
 import { trackGroup, untrackGroup } from "./cleanup.mjs";
 import { freePort, killGroup, sleep } from "./processes.mjs";
 
@@ -12,7 +12,7 @@ import { freePort, killGroup, sleep } from "./processes.mjs";
 const INHERITED_OFF = ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL", "SLIPWAY_ENGINE"];
 
 /**
- * Spawns `next start` in its own process group with `env` on top of this process's environment
+ * Spawns the console server in its own process group with `env` on top of this process's environment
  * (SLIPWAY_NEXT_DIST is inherited: the server runs the build the bench checked) and waits for the
  * first 200 from /api/health; `onPoll(pid)` runs before each poll (e.g. to sample memory);
  * `nodeArgs` go to Node itself (e.g. --cpu-prof).
@@ -24,7 +24,7 @@ export async function startConsole({ env: extra, timeoutMs = 120_000, onPoll, no
   for (const k of INHERITED_OFF) delete env[k];
   Object.assign(env, { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) }, extra);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, nextBin(ROOT), "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, consoleServer(ROOT), "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

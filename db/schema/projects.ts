@@ -1,4 +1,4 @@
-import { pgTable, text, timestamp, uuid, unique, jsonb } from "drizzle-orm/pg-core";
+import { bigint, pgTable, text, timestamp, uuid, unique, jsonb } from "drizzle-orm/pg-core";
 import { desiredStateEnum, environmentModeEnum, runtimeEnum, serviceTypeEnum } from "./enums";
 import { organizations } from "./organizations";
 import type { ServiceSpec } from "@/server/services/service-spec";
@@ -28,6 +28,11 @@ export const environments = pgTable(
     name: text("name").notNull(),
     mode: environmentModeEnum("mode").notNull(),
     runtime: runtimeEnum("runtime").notNull().default("process"),
+    /**
+     * Bumped by a trigger (migration 0007) in the same transaction as every insert, update or delete
+     * of this environment's services: lets a console reuse its last services list while it is unchanged.
+     */
+    servicesVersion: bigint("services_version", { mode: "number" }).notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -13,7 +13,7 @@ const dataDir = path.join(root, ".slipway", `e2e-data${suffix}`);
 const workDir = path.join(root, ".slipway", `e2e-work${suffix}`);
 fs.rmSync(dataDir, { recursive: true, force: true });
 fs.rmSync(workDir, { recursive: true, force: true });
-const child = spawn(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", process.env.PORT ?? "3100"], {
+const child = spawn(process.execPath, [path.join(root, "scripts", "console-server.mjs"), "-p", process.env.PORT ?? "3100"], {
   cwd: root,
   stdio: "inherit",
   env: {

@@ -2,7 +2,7 @@ import "server-only";
 import type { Db } from "@/db/client";
 import type { Actor, RequestMeta, ServiceCtx } from "@/server/auth/actor";
 import { authenticateToken } from "@/server/tokens/authenticate-token";
-import { clientAddress } from "@/server/auth/client-address";
+import { clientAddress, type HeaderReader } from "@/server/auth/client-address";
 
 export type TrpcContext = {
   db: Db;
@@ -15,7 +15,7 @@ export type TrpcContext = {
 export type SessionUser = { id: string; email: string } | null;
 
 /** Builds the context from a request: a bearer token wins over the session cookie. */
-export async function createContext(opts: { db: Db; headers: Headers; sessionUser: () => Promise<SessionUser> }): Promise<TrpcContext> {
+export async function createContext(opts: { db: Db; headers: HeaderReader; sessionUser: () => Promise<SessionUser> }): Promise<TrpcContext> {
   const ip = clientAddress(opts.headers);
   const auth = opts.headers.get("authorization");
   // "Bearer" with no token (headers arrive trimmed) is a bad token too, not a reason to use the cookie.

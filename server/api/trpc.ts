@@ -1,10 +1,10 @@
 import "server-only";
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError } from "@/server/errors/app-error";
 import { countedStream } from "@/server/metrics/sse-subscriptions";
 import type { TrpcContext } from "./context";
+import { transformer } from "./transformer";
 
 function zodFieldErrors(error: ZodError): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -16,7 +16,7 @@ function zodFieldErrors(error: ZodError): Record<string, string[]> {
 }
 
 const t = initTRPC.context<TrpcContext>().create({
-  transformer: superjson,
+  transformer,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const fieldErrors = cause instanceof ZodError ? zodFieldErrors(cause) : cause instanceof AppError ? (cause.fieldErrors ?? null) : null;

@@ -1,5 +1,5 @@
 /**
- * The live tail against the built console (`next start`), as a browser or the CLI sees it: hello-node
+ * The live tail against the built console (scripts/console-server.mjs), as a browser or the CLI sees it: hello-node
  * is deployed, 10,000 requests go through the router (one log line each), and a subscriber reading
  * `logs.watch` over SSE is cut off in the middle, reconnects with `Last-Event-ID`, and ends with every
  * line exactly once, in order — checked against the stored lines.

@@ -1,5 +1,5 @@
 /**
- * Runs the built console (`next start`) as a real child process for process-level tests: start on a
+ * Runs the built console (scripts/console-server.mjs) as a real child process for process-level tests: start on a
  * free port with its own data folder, wait until /api/health answers, sign in over HTTP, call tRPC,
  * kill it (its whole process group) and wait for it to be gone.
  *
@@ -18,14 +18,15 @@ import type { AppRouter } from "@/server/api/root";
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** next.config.mjs honours SLIPWAY_NEXT_DIST (a second build beside the first); the server inherits it. */
 export const BUILD_ID_FILE = path.join(path.resolve(REPO_ROOT, process.env.SLIPWAY_NEXT_DIST || ".next"), "BUILD_ID");
-const NEXT_BIN = path.join(REPO_ROOT, "node_modules", "next", "dist", "bin", "next");
+/** The console's server: Next with the /api/trpc fast lane (what `npm start` runs). */
+const CONSOLE_SERVER = path.join(REPO_ROOT, "scripts", "console-server.mjs");
 
 /** Fails with instructions when there is no production build to start. */
 export function assertBuilt(): void {
   if (!fs.existsSync(BUILD_ID_FILE)) {
     throw new Error(
       `no production build: ${path.relative(REPO_ROOT, BUILD_ID_FILE)} is missing. ` +
-        "The process tests start the built console (`next start`); run `npm run build` first.",
+        "The process tests start the built console (scripts/console-server.mjs); run `npm run build` first.",
     );
   }
 }
@@ -104,7 +105,7 @@ function serverEnv(opts: ServerOptions, port: number, routerPort: number): NodeJ
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL", "SLIPWAY_ADMIN_EMAIL", "SLIPWAY_ADMIN_PASSWORD"]) delete env[k];
   Object.assign(env, {
-    // vitest sets NODE_ENV=test; `next start` is production.
+    // vitest sets NODE_ENV=test; the console is production.
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
     PORT: String(port),
@@ -121,19 +122,19 @@ function serverEnv(opts: ServerOptions, port: number, routerPort: number): NodeJ
   return env;
 }
 
-/** Starts `next start` on 127.0.0.1 without waiting for it to be ready. */
+/** Starts the built console (scripts/console-server.mjs) on 127.0.0.1 without waiting for it to be ready. */
 export async function spawnServer(opts: ServerOptions): Promise<ServerHandle> {
   assertBuilt();
   installExitHook();
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, [NEXT_BIN, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(process.execPath, [CONSOLE_SERVER, "-H", "127.0.0.1", "-p", String(port)], {
     cwd: REPO_ROOT,
     env: serverEnv(opts, port, await freePort()),
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, so that a kill reaches anything it spawns.
     detached: true,
   });
-  if (child.pid === undefined) throw new Error("could not spawn next start");
+  if (child.pid === undefined) throw new Error("could not spawn the console server");
   const pid = child.pid;
   live.add(child);
   let out = "";

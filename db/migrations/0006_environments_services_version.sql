@@ -1,0 +1,1 @@
+ALTER TABLE "environments" ADD COLUMN "services_version" bigint DEFAULT 0 NOT NULL;
