@@ -4,6 +4,7 @@ import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
 import { resolveDataDir } from "@/server/config/data-dir";
+import { installNamedStatements } from "./pglite-named-statements";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type DbKind = "pglite" | "postgres";
@@ -65,6 +66,7 @@ async function openPglite(dataDir: string | null): Promise<DbHandle> {
     // Sized down from PostgreSQL's defaults: the WASM heap is most of PGlite's memory.
     postgresqlconf: ["shared_buffers=16MB", "work_mem=1MB", "maintenance_work_mem=8MB", "wal_buffers=1MB"],
   });
+  installNamedStatements(client);
   const db = drizzle({ client, schema }) as unknown as Db;
   return { db, kind: "pglite", close: () => client.close() };
 }

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { openDb, type Db, type DbHandle } from "@/db/client";
 import * as schema from "@/db/schema";
+import { installNamedStatements } from "@/db/pglite-named-statements";
 
 /**
  * A fresh, migrated database for one test file: PostgreSQL when TEST_DATABASE_URL is set (a new
@@ -70,5 +71,7 @@ async function pgliteFromTemplate(): Promise<DbHandle> {
     fs.writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
     fs.renameSync(tmp, file);
   }
+  // As db/client.ts does: the tests run the console's query path.
+  installNamedStatements(client);
   return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
 }
