@@ -25,9 +25,9 @@ import os from "node:os";
 import path from "node:path";
 import { clearInterval, setInterval } from "node:timers";
 import { URLSearchParams } from "node:url";
-import { TextDecoder } from "node:util";
-import { buildIfStale, ROOT } from "../scripts/next-build.mjs";
-import { makeTempDir, removeOnExit } from "./lib/cleanup.mjs";
+import { buildIfStale } from "../scripts/next-build.mjs";
+import { CHATTY_HOST, createChattyService, deployAndWait, subscribe, writeChattyApp } from "./lib/chatty-app.mjs";
+import { makeTempDir } from "./lib/cleanup.mjs";
 import { request, signIn as signInAs, startConsole as startNext, trpc } from "./lib/console-client.mjs";
 import { freePort, killGroup, rssOf } from "./lib/processes.mjs";
 
@@ -39,53 +39,6 @@ const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password-1";
 
 let console_ = null;
-
-// ---------------------------------------------------------------------------------------------
-// The chatty app: listens on $PORT (health: /healthz); GET /print?rate=&seconds=&bytes= prints.
-
-const APP = `import http from "node:http";
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://x");
-  if (url.pathname !== "/print") return res.end("ok");
-  const rate = url.searchParams.get("rate");
-  const seconds = Number(url.searchParams.get("seconds"));
-  const pad = "x".repeat(Math.max(0, Number(url.searchParams.get("bytes")) - 40));
-  const round = url.searchParams.get("round");
-  const end = Date.now() + seconds * 1000;
-  let seq = 0;
-  res.end("printing");
-  // Writes to a pipe are synchronous on Linux: when the console reads slower, this loop slows too.
-  const burst = (n) => {
-    let out = "";
-    for (let i = 0; i < n; i++) out += \`r=\${round} seq=\${seq++} t=\${Date.now()} \${pad}\\n\`;
-    process.stdout.write(out);
-  };
-  if (rate === "max") {
-    const loop = () => {
-      if (Date.now() >= end) return done();
-      burst(200);
-      setImmediate(loop);
-    };
-    loop();
-  } else {
-    const perTick = Number(rate) / 100;
-    const t0 = Date.now();
-    const tick = () => {
-      const now = Date.now();
-      if (now >= end) return done();
-      const due = Math.floor(((now - t0) / 1000) * Number(rate)) - seq;
-      if (due > 0) burst(due);
-      setTimeout(tick, 10);
-    };
-    void perTick;
-    tick();
-  }
-  function done() {
-    process.stdout.write(\`r=\${round} done printed=\${seq}\\n\`);
-  }
-});
-server.listen(Number(process.env.PORT));
-`;
 
 // ---------------------------------------------------------------------------------------------
 // Processes and HTTP
@@ -101,46 +54,6 @@ async function startConsole() {
 }
 
 const signIn = (server) => signInAs(server, { email: EMAIL, password: PASSWORD });
-
-/**
- * Opens a tRPC subscription over SSE and calls `onValue(id, json)` for every value (superjson's
- * `json` part, enough here). Returns { close, done } where done resolves when the stream ends.
- */
-function subscribe(port, cookie, proc, input, onValue) {
-  const controller = new AbortController();
-  const done = fetch(`http://127.0.0.1:${port}/api/trpc/${proc}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`, {
-    headers: { cookie, accept: "text/event-stream" },
-    signal: controller.signal,
-  })
-    .then(async (res) => {
-      if (res.status !== 200) throw new Error(`${proc}: HTTP ${res.status}`);
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let cut;
-        while ((cut = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          let id = null;
-          let data = null;
-          let event = null;
-          for (const l of block.split("\n")) {
-            if (l.startsWith("data:")) data = l.slice(5).trimStart();
-            else if (l.startsWith("id:")) id = l.slice(3).trim();
-            else if (l.startsWith("event:")) event = l.slice(6).trim();
-          }
-          if (event === "serialized-error") throw new Error(`${proc}: ${data}`);
-          if (event || data === null) continue;
-          onValue(id, JSON.parse(data).json);
-        }
-      }
-    })
-    .catch((err) => {
-      if (err.name !== "AbortError") throw err;
-    });
-  return { close: () => controller.abort(), done };
-}
 
 /**
  * Without a live subscriber: asks every 100 ms for the service's newest stored line (one index lookup;
@@ -170,38 +83,16 @@ const mb = (b) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
 async function main() {
   await buildIfStale();
-  const appDir = path.join(ROOT, ".slipway", "bench-logs", "app");
-  fs.mkdirSync(appDir, { recursive: true });
-  removeOnExit(path.dirname(appDir));
-  fs.writeFileSync(path.join(appDir, "app.mjs"), APP);
-  fs.writeFileSync(path.join(appDir, "package.json"), JSON.stringify({ name: "chatty", private: true, type: "module" }));
+  const appDir = writeChattyApp("bench-logs");
 
   const c = await startConsole();
   const cookie = await signIn(c);
-  const org = await trpc(c, cookie, "mutation", "organization.create", { name: "Bench", slug: "bench" });
-  const project = await trpc(c, cookie, "mutation", "project.create", { orgId: org.id, name: "shop" });
-  const env = await trpc(c, cookie, "mutation", "environment.create", { projectId: project.id, name: "staging", mode: "staging" });
-  const service = await trpc(c, cookie, "mutation", "service.create", {
-    environmentId: env.id,
-    name: "chatty",
-    type: "application",
-    spec: { source: { path: appDir }, run: { command: "node app.mjs" }, port: 8080, healthcheck: { path: "/healthz" }, instances: { min: 1, max: 1 } },
-  });
-  const deployment = await trpc(c, cookie, "mutation", "deployment.create", { environmentId: env.id, serviceId: service.id });
-  await new Promise((resolve, reject) => {
-    const sub = subscribe(c.port, cookie, "deployment.watch", { deploymentId: deployment.id }, (_id, v) => {
-      const status = v.deployment?.status;
-      if (status === "DEPLOYED") {
-        sub.close();
-        resolve();
-      } else if (/ERROR|CANCELED/.test(status ?? "")) reject(new Error(`deployment ${status}: ${v.deployment.message}`));
-    });
-    sub.done.catch(reject);
-  });
+  const { env, service } = await createChattyService(c, cookie, appDir);
+  await deployAndWait(c, cookie, env.id, service.id);
   console.log(`console pid ${c.pid}, chatty deployed; ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`rounds: ${RATES.join(", ")} lines/s for ${SECONDS} s each, ${LINE_BYTES}-byte lines\n`);
 
-  const host = "chatty.staging.shop.localhost";
+  const host = CHATTY_HOST;
   const rows = [];
   for (const [i, rate] of RATES.entries()) {
     const round = `R${i}`;

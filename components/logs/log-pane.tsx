@@ -39,7 +39,8 @@ export function LogPane({
   const selectedLine = selected === null ? null : items.find((i) => i.id === selected);
   return (
     <>
-      <div className="flex flex-wrap items-center gap-2 text-xs text-zinc-500" data-testid="log-status">
+      {/* data-lines: the buffer's size, read by bench/log-viewer.mjs (no UI text parsing). */}
+      <div className="flex flex-wrap items-center gap-2 text-xs text-zinc-500" data-testid="log-status" data-lines={items.length}>
         <span data-testid="log-mode">
           {range
             ? `Stored lines${range.from ? ` from ${range.from.toLocaleString()}` : ""}${range.until ? ` up to ${range.until.toLocaleString()}` : ""}${filters.deploymentId ? ` of deployment ${filters.deploymentId.slice(0, 8)}` : ""}`
