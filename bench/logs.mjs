@@ -162,6 +162,11 @@ async function main() {
       );
     await finished;
     clearTimeout(guard);
+    // The done line may have been dropped with the others: ask the app what it printed.
+    if (printed === null) {
+      const count = await request({ port: c.routerPort }, "GET", `/count?round=${round}`, { headers: { host } }).catch(() => null);
+      if (count?.status === 200 && /^\d+$/.test(count.body)) printed = Number(count.body);
+    }
     clearInterval(sampler);
     sub.close();
     const rss1 = rssOf(c.pid);

@@ -10,9 +10,13 @@ import { trpc } from "./console-client.mjs";
 
 // Listens on $PORT (health: /healthz); GET /print?rate=&seconds=&bytes=&round= prints
 // `r=<round> seq=<n> t=<ms since epoch> <padding>` lines, then `r=<round> done printed=<n>`.
+// GET /count?round= answers that count once the round is done (empty before): the bench's way to
+// know what was printed when the done line itself was among the lines the console dropped.
 export const CHATTY_APP = `import http from "node:http";
+const counts = new Map();
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, "http://x");
+  if (url.pathname === "/count") return res.end(String(counts.get(url.searchParams.get("round")) ?? ""));
   if (url.pathname !== "/print") return res.end("ok");
   const rate = url.searchParams.get("rate");
   const seconds = Number(url.searchParams.get("seconds"));
@@ -48,6 +52,7 @@ const server = http.createServer((req, res) => {
     tick();
   }
   function done() {
+    counts.set(round, seq);
     process.stdout.write(\`r=\${round} done printed=\${seq}\\n\`);
   }
 });
