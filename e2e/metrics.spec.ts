@@ -67,6 +67,13 @@ test("deploy hello-node, send requests, watch the requests and latency charts mo
   // The environment overview shows the service with a sparkline.
   await page.goto(servicePage.replace(/\/s\/web$/, ""));
   await expect(page.getByTestId("service-sparkline")).toBeVisible();
+  // Live: newer samples re-read the overview without a reload (pushed over SSE; nothing polls).
+  const spark = page.getByTestId("service-sparkline").getByRole("img");
+  const sparkBefore = await spark.getAttribute("aria-label");
+  await app.evaluate(async () => {
+    for (let i = 0; i < 200; i++) await fetch(`/?again=${i}`, { cache: "no-store" });
+  });
+  await expect(spark).not.toHaveAttribute("aria-label", sparkBefore ?? "", { timeout: 30_000 });
 });
 
 test("/metrics answers loopback in Prometheus format and refuses other addresses, forged headers or not", async ({ request, baseURL }) => {

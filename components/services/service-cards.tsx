@@ -8,12 +8,14 @@ import { useEnvironmentStatus } from "@/components/deployments/use-environment-s
 import { RedeployButton } from "@/components/deployments/redeploy-button";
 import { NeedsRedeployBadge } from "@/components/variables/needs-redeploy-badge";
 import { ServiceSparkline } from "@/components/metrics/service-sparkline";
+import { useLiveEnvironmentMetrics } from "@/components/metrics/use-live-environment-metrics";
 import { describeSource } from "./describe-source";
 
 export function ServiceCards({ environmentId, baseHref, canDeploy = false }: { environmentId: string; baseHref: string; canDeploy?: boolean }) {
   const trpc = useTRPC();
   const services = useQuery(trpc.service.list.queryOptions({ environmentId }));
   const status = useEnvironmentStatus(environmentId);
+  useLiveEnvironmentMetrics(environmentId);
   const byId = new Map(status?.services.map((s) => [s.id, s]) ?? []);
   if (services.data?.length === 0) return <p className="text-sm text-zinc-500">No services yet.</p>;
   return (

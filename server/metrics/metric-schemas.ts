@@ -20,3 +20,4 @@ function checkRange(r: { from: Date; to: Date }, ctx: z.RefinementCtx) {
 export const serviceMetricsInput = z.object({ serviceId: uuidSchema, from: instant, to: instant }).superRefine(checkRange);
 export const environmentMetricsInput = z.object({ environmentId: uuidSchema });
 export const watchMetricsInput = z.object({ serviceId: uuidSchema, lastEventId: z.string().regex(/^\d+$/).optional() });
+export const watchEnvironmentMetricsInput = z.object({ environmentId: uuidSchema, lastEventId: z.string().regex(/^\d+$/).optional() });

@@ -1,8 +1,8 @@
 import "server-only";
-import { and, asc, desc, eq, gt } from "drizzle-orm";
-import { metricSamples } from "@/db/schema";
+import { and, asc, desc, eq, gt, max } from "drizzle-orm";
+import { metricSamples, services } from "@/db/schema";
 import type { ServiceCtx } from "@/server/auth/actor";
-import { requireService } from "@/server/policy/access";
+import { requireEnvironment, requireService } from "@/server/policy/access";
 import type { InstanceSample } from "@/db/schema";
 import { toPoint, type MetricPoint } from "./sample-math";
 
@@ -22,4 +22,18 @@ export async function latestSamples({ ctx, serviceId, afterMs, limit = 100 }: { 
     .orderBy(afterMs === undefined ? desc(metricSamples.bucketStart) : asc(metricSamples.bucketStart))
     .limit(afterMs === undefined ? 1 : limit);
   return rows.map((r) => ({ ...toPoint(r.bucketStart.getTime(), r), perInstance: r.perInstance ?? [] }));
+}
+
+/**
+ * The newest raw sample's bucket start (ms) among an environment's services, or null before the
+ * first: what the overview's live stream announces, so a client knows its sparklines are behind.
+ */
+export async function latestEnvironmentSample({ ctx, environmentId }: { ctx: ServiceCtx; environmentId: string }): Promise<number | null> {
+  await requireEnvironment(ctx, environmentId, "org.read");
+  const [row] = await ctx.db
+    .select({ at: max(metricSamples.bucketStart) })
+    .from(metricSamples)
+    .innerJoin(services, eq(services.id, metricSamples.serviceId))
+    .where(and(eq(services.environmentId, environmentId), eq(metricSamples.tier, 0)));
+  return row?.at ? row.at.getTime() : null;
 }

@@ -201,6 +201,60 @@ describe("slipway CLI against a real server and engine", () => {
     expect(logs.stdout).toMatch(/^\S+ \S+ GET \/\?from=cli-test 200$/m);
   });
 
+  it("logs filters: --grep, --regex, --stream, --instance, --since/--until; bad filters say which option and why", async () => {
+    // The web service deployed above; two kinds of request lines, between two instants.
+    const before = new Date(Date.now() - 1_000).toISOString();
+    for (const q of ["alpha-1", "beta-1", "alpha-2"]) expect((await getVia(rt.runtime.router.port, "web.staging.shop.localhost", `/?filter=${q}`)).status).toBe(200);
+    const lines = (out: string) => out.split("\n").filter((l) => l.includes("filter="));
+    const wait = async () => {
+      // The request lines reach the store a flush later: wait until all three are there.
+      for (;;) {
+        const all = await slipway(["logs", "shop/staging/web", "--grep", "filter="]);
+        if (lines(all.stdout).length >= 3) return;
+      }
+    };
+    await wait();
+    const after = new Date(Date.now() + 1_000).toISOString();
+
+    const grep = await slipway(["logs", "shop/staging/web", "--grep", "FILTER=ALPHA"]);
+    expect(grep.code).toBe(0);
+    expect(lines(grep.stdout).map((l) => /filter=(\S+)/.exec(l)?.[1])).toEqual(["alpha-1", "alpha-2"]);
+
+    const regex = await slipway(["logs", "shop/staging/web", "--regex", "filter=(beta|gamma)-\\d"]);
+    expect(lines(regex.stdout).map((l) => /filter=(\S+)/.exec(l)?.[1])).toEqual(["beta-1"]);
+
+    // Request lines are the app's stdout: none on stderr.
+    const stderr = await slipway(["logs", "shop/staging/web", "--stream", "stderr", "--grep", "filter="]);
+    expect(stderr.code).toBe(0);
+    expect(lines(stderr.stdout)).toEqual([]);
+
+    // One instance's lines only: every line printed carries that instance.
+    const instance = lines(grep.stdout)[0].split(" ")[1];
+    const one = await slipway(["logs", "shop/staging/web", "--instance", instance]);
+    expect(one.code).toBe(0);
+    expect(one.stdout.trim().split("\n").every((l) => l.split(" ")[1] === instance)).toBe(true);
+
+    const ranged = await slipway(["logs", "shop/staging/web", "--since", before, "--until", after, "--grep", "filter="]);
+    expect(lines(ranged.stdout)).toHaveLength(3);
+    const earlier = await slipway(["logs", "shop/staging/web", "--since", "2020-01-01T00:00:00Z", "--until", before, "--grep", "filter="]);
+    expect(lines(earlier.stdout)).toEqual([]);
+
+    // Refused before anything is read, naming the option (usage errors exit 2); the server's answer to a bad pattern exits 1.
+    const bad = await slipway(["logs", "shop/staging/web", "--regex", "filter=("]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Invalid regular expression|Unterminated group/);
+    for (const [args, says] of [
+      [["--grep", "a", "--regex", "b"], /use --grep or --regex, not both/],
+      [["--since", "yesterday"], /--since must be a time/],
+      [["--tail", "9999"], /--tail must be a whole number from 0 to 5000/],
+      [["--follow", "--since", before], /cannot be combined with --follow/],
+    ] as const) {
+      const refused = await slipway(["logs", "shop/staging/web", ...args]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(says);
+    }
+  });
+
   it("deploy --wait of a broken source exits 1 with the status, the reason and a hint; the running version stays", async () => {
     fs.writeFileSync(
       path.join(dir, "qa.yaml"),

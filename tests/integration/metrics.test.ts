@@ -269,4 +269,32 @@ describe("deployment markers, environment overview, live samples", () => {
     const r = await resumed[Symbol.asyncIterator]().next();
     expect(envelope(r.value)[0]).toBe(String(now - 5_000));
   });
+
+  it("tells the environment overview when a newer sample is stored, resuming after the last id", async () => {
+    const svc = await api.service.create({ environmentId: envId, name: "overview-live", type: "application", spec: { source: { path: "./examples/hello-node" }, port: 8080 } });
+    const base = Date.now() + 60_000; // newer than every sample the other tests stored
+    await writeSamples(h.db, [raw(svc.id, base, { requests: 5 })]);
+    const stream = await api.metrics.watchEnvironment({ environmentId: envId });
+    const it = stream[Symbol.asyncIterator]();
+    // Backfill: the newest sample there is.
+    expect(envelope((await it.next()).value)[0]).toBe(String(base));
+    // A tick that stored nothing newer says nothing; the next one that did, does.
+    const next = it.next();
+    bus.emit("metrics", { at: base });
+    await writeSamples(h.db, [raw(svc.id, base + 5_000, { requests: 10 })]);
+    bus.emit("metrics", { at: base + 5_000 });
+    const [id, value] = envelope((await next).value);
+    expect([id, value]).toEqual([String(base + 5_000), { t: base + 5_000 }]);
+    await it.return?.();
+
+    // Resuming at the newest id waits for a newer one; resuming before it gets it at once.
+    const behind = await api.metrics.watchEnvironment({ environmentId: envId, lastEventId: String(base) });
+    expect(envelope((await behind[Symbol.asyncIterator]().next()).value)[0]).toBe(String(base + 5_000));
+    const current = (await api.metrics.watchEnvironment({ environmentId: envId, lastEventId: String(base + 5_000) }))[Symbol.asyncIterator]();
+    const pending = current.next();
+    await writeSamples(h.db, [raw(svc.id, base + 10_000, { requests: 1 })]);
+    bus.emit("metrics", { at: base + 10_000 });
+    expect(envelope((await pending).value)[0]).toBe(String(base + 10_000));
+    await current.return?.();
+  });
 });

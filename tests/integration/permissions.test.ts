@@ -192,6 +192,19 @@ const TABLE: Row[] = [
       return { serviceId: svc.id };
     },
   }),
+  row({
+    path: "metrics.watchEnvironment",
+    variant: "production",
+    access: viewer,
+    input: async (f) => {
+      const svc = await f.service("production");
+      await f.db
+        .insert(metricSamples)
+        .values({ serviceId: svc.id, tier: 0, bucketStart: new Date(), seconds: 5, cpu: 1, cpuMax: 1, rss: 1, rssMax: 1, instances: 1, restarts: 0, requests: 0, status4xx: 0, status5xx: 0, latency: [], latencyMaxMs: 0 })
+        .onConflictDoNothing();
+      return { environmentId: svc.environmentId };
+    },
+  }),
   // The CLI's sign-in: the email and password in the input are the credential, whoever calls.
   row({ path: "cli.login", access: { kind: "public" }, input: async (f) => ({ email: f.users.owner.email, password: OWNER_PASSWORD, org: f.org.slug, hostname: "laptop" }) }),
 

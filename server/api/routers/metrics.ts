@@ -2,10 +2,10 @@ import { tracked } from "@trpc/server";
 import { createTRPCRouter, protectedProcedure } from "@/server/api/trpc";
 import { svc } from "@/server/api/context";
 import { busWaiter } from "@/server/engine/bus-waiter";
-import { environmentMetricsInput, serviceMetricsInput, watchMetricsInput } from "@/server/metrics/metric-schemas";
+import { environmentMetricsInput, serviceMetricsInput, watchEnvironmentMetricsInput, watchMetricsInput } from "@/server/metrics/metric-schemas";
 import { serviceMetrics } from "@/server/metrics/service-metrics";
 import { environmentMetrics } from "@/server/metrics/environment-metrics";
-import { latestSamples } from "@/server/metrics/watch-metrics";
+import { latestEnvironmentSample, latestSamples } from "@/server/metrics/watch-metrics";
 
 const LIVE_BATCH = 100;
 
@@ -30,6 +30,29 @@ export const metricsRouter = createTRPCRouter({
         after ??= 0;
         // A full batch means a resuming client is behind: read on before waiting.
         if (batch.length < LIVE_BATCH) await waiter.wait(signal);
+      }
+    } finally {
+      waiter.close();
+    }
+  }),
+  /**
+   * The environment overview's sparklines are behind: `tracked(newest sample's bucket start ms, { t })`
+   * once per sampler tick that stored something newer (the client then re-reads metrics.environment).
+   * Resuming with the last id sends the newest at once if it is newer.
+   */
+  watchEnvironment: protectedProcedure.input(watchEnvironmentMetricsInput).subscription(async function* ({ ctx, input, signal }) {
+    const c = svc(ctx);
+    // Listen first, so a tick between the read and the wait is not missed.
+    const waiter = busWaiter(["metrics"], () => true);
+    try {
+      let after = input.lastEventId !== undefined ? Number(input.lastEventId) : null;
+      while (!signal?.aborted) {
+        const t = await latestEnvironmentSample({ ctx: c, environmentId: input.environmentId });
+        if (t !== null && (after === null || t > after)) {
+          after = t;
+          yield tracked(String(t), { t });
+        }
+        await waiter.wait(signal);
       }
     } finally {
       waiter.close();
