@@ -44,6 +44,14 @@ export function consoleServer(root = ROOT) {
   return path.join(root, "scripts", "console-server.mjs");
 }
 
+/**
+ * Node options the console runs with, wherever it is started. V8 grows its young generation to two
+ * 16 MB semi-spaces under load and keeps them resident: at 8 MB the idle console holds ~20 MB less
+ * (measured: 208–230 MB instead of 236–252 MB idle RSS on PGlite) for scavenges twice as often, which
+ * did not move service.list latency beyond this machine's noise.
+ */
+export const CONSOLE_NODE_ARGS = ["--max-semi-space-size=8"];
+
 function mtimeMs(file) {
   try {
     return fs.statSync(file).mtimeMs;
