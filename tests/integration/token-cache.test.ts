@@ -51,9 +51,14 @@ async function useUntilCached(token: string) {
   const texts = countQueries();
   const { ctx } = await contextFrom(h.db, { bearer: token });
   expect(ctx.rejectedToken).toBe(false);
-  // A cache hit reads the token's row by id (revoked? last used?) and does not join users.
-  expect(texts.length).toBeGreaterThan(0);
-  expect(texts.some((t) => t.includes('"users"'))).toBe(false);
+  if (h.kind === "pglite") {
+    // PGlite: the token change feed drops revoked or deleted tokens as they commit, so a hit sends nothing.
+    expect(texts).toEqual([]);
+  } else {
+    // PostgreSQL: a hit reads the token's row by id (revoked? last used?) and does not join users.
+    expect(texts.length).toBeGreaterThan(0);
+    expect(texts.some((t) => t.includes('"users"'))).toBe(false);
+  }
   vi.restoreAllMocks();
 }
 
