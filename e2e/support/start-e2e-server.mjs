@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { CONSOLE_NODE_ARGS } from "../../scripts/next-build.mjs";
+import { CONSOLE_NODE_ARGS, consoleServer } from "../../scripts/next-build.mjs";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 if (!fs.existsSync(path.join(root, process.env.SLIPWAY_NEXT_DIST || ".next", "BUILD_ID"))) {
@@ -14,7 +14,7 @@ const dataDir = path.join(root, ".slipway", `e2e-data${suffix}`);
 const workDir = path.join(root, ".slipway", `e2e-work${suffix}`);
 fs.rmSync(dataDir, { recursive: true, force: true });
 fs.rmSync(workDir, { recursive: true, force: true });
-const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, path.join(root, "scripts", "console-server.mjs"), "-p", process.env.PORT ?? "3100"], {
+const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, consoleServer(root), "-p", process.env.PORT ?? "3100"], {
   cwd: root,
   stdio: "inherit",
   env: {

@@ -33,15 +33,20 @@ const BATCH = 2000;
 const MAX_PENDING_LINES = 100_000;
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
+/** The first `max` bytes of `text` as whole characters, and how many bytes of it were left out. */
+export function cutUtf8(text: string, max: number): { kept: string; dropped: number } {
+  const bytes = Buffer.from(text, "utf8");
+  let cut = max;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // bytes[cut] would start the dropped part
+  return { kept: bytes.subarray(0, cut).toString("utf8"), dropped: bytes.length - cut };
+}
+
 /** Cuts a line longer than MAX_LINE_BYTES (on a character boundary) and says how much was dropped. */
 export function cutLine(line: string): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes: short lines skip the byte count.
-  if (line.length * 3 <= MAX_LINE_BYTES + CUT_SLACK) return line;
-  const bytes = Buffer.from(line, "utf8");
-  if (bytes.length <= MAX_LINE_BYTES + CUT_SLACK) return line;
-  let cut = MAX_LINE_BYTES;
-  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
-  return `${bytes.subarray(0, cut).toString("utf8")}…[truncated ${bytes.length - cut} bytes]`;
+  if (line.length * 3 <= MAX_LINE_BYTES + CUT_SLACK || Buffer.byteLength(line, "utf8") <= MAX_LINE_BYTES + CUT_SLACK) return line;
+  const { kept, dropped } = cutUtf8(line, MAX_LINE_BYTES);
+  return `${kept}…[truncated ${dropped} bytes]`;
 }
 
 type Row = Record<string, unknown>;

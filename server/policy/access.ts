@@ -1,6 +1,7 @@
 import "server-only";
 import { and, eq, sql } from "drizzle-orm";
 import { environments, memberships, projects, services } from "@/db/schema";
+import { perHandle } from "@/db/per-handle";
 import type { Actor, DbOrTx, ServiceCtx } from "@/server/auth/actor";
 import { forbidden, notFound } from "@/server/errors/app-error";
 import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, type Role } from "./policy";
@@ -10,19 +11,10 @@ import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, t
  * join — no membership row means "not yours"). Statements are prepared per database or transaction
  * handle, on first use: a check inside a transaction must read through that transaction.
  */
-function preparedPerHandle<T>(make: (db: DbOrTx) => T): (db: DbOrTx) => T {
-  const made = new WeakMap<DbOrTx, T>();
-  return (db) => {
-    let statement = made.get(db);
-    if (!statement) made.set(db, (statement = make(db)));
-    return statement;
-  };
-}
-
 const placeholder = { id: sql.placeholder("id"), userId: sql.placeholder("userId"), orgId: sql.placeholder("orgId") };
 const callerIsMemberOf = (orgId: typeof projects.orgId) => and(eq(memberships.orgId, orgId), eq(memberships.userId, placeholder.userId));
 
-const membershipQuery = preparedPerHandle((db) =>
+const membershipQuery = perHandle((db: DbOrTx) =>
   db
     .select({ role: memberships.role })
     .from(memberships)
@@ -31,7 +23,7 @@ const membershipQuery = preparedPerHandle((db) =>
     .prepare("slipway_access_membership"),
 );
 
-const projectQuery = preparedPerHandle((db) =>
+const projectQuery = perHandle((db: DbOrTx) =>
   db
     .select({ project: projects, memberRole: memberships.role })
     .from(projects)
@@ -41,7 +33,7 @@ const projectQuery = preparedPerHandle((db) =>
     .prepare("slipway_access_project"),
 );
 
-const environmentQuery = preparedPerHandle((db) =>
+const environmentQuery = perHandle((db: DbOrTx) =>
   db
     .select({ environment: environments, project: projects, memberRole: memberships.role })
     .from(environments)
@@ -52,7 +44,7 @@ const environmentQuery = preparedPerHandle((db) =>
     .prepare("slipway_access_environment"),
 );
 
-const serviceQuery = preparedPerHandle((db) =>
+const serviceQuery = perHandle((db: DbOrTx) =>
   db
     .select({ service: services, environment: environments, project: projects, memberRole: memberships.role })
     .from(services)

@@ -1,6 +1,7 @@
 import "server-only";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { perHandle } from "@/db/per-handle";
 import { environments, services } from "@/db/schema";
 import type { ServiceCtx } from "@/server/auth/actor";
 import { requireEnvironment } from "@/server/policy/access";
@@ -35,14 +36,7 @@ function prepare(db: Db) {
     .prepare("slipway_list_services");
 }
 
-type PerDb = { statement: ReturnType<typeof prepare>; snapshots: Map<string, Snapshot> };
-const perDb = new WeakMap<Db, PerDb>();
-
-function forDb(db: Db): PerDb {
-  let p = perDb.get(db);
-  if (!p) perDb.set(db, (p = { statement: prepare(db), snapshots: new Map() }));
-  return p;
-}
+const forDb = perHandle((db: Db) => ({ statement: prepare(db), snapshots: new Map<string, Snapshot>() }));
 
 function freeze(items: ServiceListItem[]): readonly ServiceListItem[] {
   for (const item of items) {

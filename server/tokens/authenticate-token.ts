@@ -1,6 +1,7 @@
 import "server-only";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { perHandle } from "@/db/per-handle";
 import { apiTokens, users } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
 import { hashToken } from "@/server/auth/token-hash";
@@ -34,7 +35,6 @@ type Cached = { actor: TokenActor; expiresAt: number; lastUsedAt: Date | null };
 
 /** Per database handle: prepared statements (SQL built once; planned once per PostgreSQL connection) and the identity cache. */
 type PerDb = { statements: ReturnType<typeof prepare>; identities: Map<string, Cached>; feed: TokenChangeFeed | null };
-const perDb = new WeakMap<Db, PerDb>();
 
 function prepare(db: Db) {
   return {
@@ -54,18 +54,14 @@ function prepare(db: Db) {
   };
 }
 
-function forDb(db: Db): PerDb {
-  let p = perDb.get(db);
-  if (!p) {
-    const created: PerDb = { statements: prepare(db), identities: new Map(), feed: tokenChangeFeed(db) };
-    created.feed?.onChange((tokenId) => {
-      if (tokenId === ALL_TOKENS) created.identities.clear();
-      else for (const [hash, c] of created.identities) if (c.actor.token.id === tokenId) created.identities.delete(hash);
-    });
-    perDb.set(db, (p = created));
-  }
-  return p;
-}
+const forDb = perHandle((db: Db): PerDb => {
+  const created: PerDb = { statements: prepare(db), identities: new Map(), feed: tokenChangeFeed(db) };
+  created.feed?.onChange((tokenId) => {
+    if (tokenId === ALL_TOKENS) created.identities.clear();
+    else for (const [hash, c] of created.identities) if (c.actor.token.id === tokenId) created.identities.delete(hash);
+  });
+  return created;
+});
 
 /** The token's actor and when it was last used; null when it is unknown, revoked or gone. */
 async function lookUp({ statements, identities, feed }: PerDb, tokenHash: string): Promise<{ actor: TokenActor; lastUsedAt: Date | null } | null> {

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Db } from "@/db/client";
+import { perHandle } from "@/db/per-handle";
 
 const CHANNEL = "slipway_token_changed";
 
@@ -34,18 +35,11 @@ function pgliteOf(db: Db): Listenable | null {
   return client && typeof client.listen === "function" && typeof client.exec === "function" ? (client as Listenable) : null;
 }
 
-const feeds = new WeakMap<Db, TokenChangeFeed | null>();
-
-export function tokenChangeFeed(db: Db): TokenChangeFeed | null {
-  if (feeds.has(db)) return feeds.get(db) ?? null;
+export const tokenChangeFeed = perHandle((db: Db): TokenChangeFeed | null => {
   const client = pgliteOf(db);
-  if (!client) {
-    feeds.set(db, null);
-    return null;
-  }
+  if (!client) return null;
   const listeners: ((tokenId: string) => void)[] = [];
   const feed: TokenChangeFeed = { ready: false, generation: 0, onChange: (fn) => void listeners.push(fn) };
-  feeds.set(db, feed);
   client
     .listen(CHANNEL, (tokenId) => {
       feed.generation++;
@@ -62,4 +56,4 @@ export function tokenChangeFeed(db: Db): TokenChangeFeed | null {
       (err: unknown) => console.error(`[slipway] cannot listen for token changes: ${err instanceof Error ? err.message : String(err)}`),
     );
   return feed;
-}
+});

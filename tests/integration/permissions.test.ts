@@ -179,32 +179,8 @@ const TABLE: Row[] = [
   // Metrics: anyone in the organization reads them. The live stream is seeded with one sample, so its first value comes from the backfill.
   row({ path: "metrics.service", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.service("production")).id, from: new Date(Date.now() - 3_600_000), to: new Date() }) }),
   row({ path: "metrics.environment", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.service("production")).environmentId }) }),
-  row({
-    path: "metrics.watch",
-    variant: "production",
-    access: viewer,
-    input: async (f) => {
-      const svc = await f.service("production");
-      await f.db
-        .insert(metricSamples)
-        .values({ serviceId: svc.id, tier: 0, bucketStart: new Date(), seconds: 5, cpu: 1, cpuMax: 1, rss: 1, rssMax: 1, instances: 1, restarts: 0, requests: 0, status4xx: 0, status5xx: 0, latency: [], latencyMaxMs: 0 })
-        .onConflictDoNothing();
-      return { serviceId: svc.id };
-    },
-  }),
-  row({
-    path: "metrics.watchEnvironment",
-    variant: "production",
-    access: viewer,
-    input: async (f) => {
-      const svc = await f.service("production");
-      await f.db
-        .insert(metricSamples)
-        .values({ serviceId: svc.id, tier: 0, bucketStart: new Date(), seconds: 5, cpu: 1, cpuMax: 1, rss: 1, rssMax: 1, instances: 1, restarts: 0, requests: 0, status4xx: 0, status5xx: 0, latency: [], latencyMaxMs: 0 })
-        .onConflictDoNothing();
-      return { environmentId: svc.environmentId };
-    },
-  }),
+  row({ path: "metrics.watch", variant: "production", access: viewer, input: async (f) => ({ serviceId: (await f.sampled("production")).id }) }),
+  row({ path: "metrics.watchEnvironment", variant: "production", access: viewer, input: async (f) => ({ environmentId: (await f.sampled("production")).environmentId }) }),
   // The CLI's sign-in: the email and password in the input are the credential, whoever calls.
   row({ path: "cli.login", access: { kind: "public" }, input: async (f) => ({ email: f.users.owner.email, password: OWNER_PASSWORD, org: f.org.slug, hostname: "laptop" }) }),
 
@@ -377,7 +353,16 @@ async function freshFixture() {
     await db.insert(logLines).values({ serviceId: svc.id, stream: "stdout", line: "listening" });
     return svc;
   };
-  return { db, org, inviteOrg, users: people, tokens, project: projectOnce, environment: environmentOnce, service: serviceOnce, deployment, running, logged };
+  /** The environment's service, with one stored raw metrics sample (at most one per bucket). */
+  const sampled = async (mode: "staging" | "production") => {
+    const svc = await serviceOnce(mode);
+    await db
+      .insert(metricSamples)
+      .values({ serviceId: svc.id, tier: 0, bucketStart: new Date(), seconds: 5, cpu: 1, cpuMax: 1, rss: 1, rssMax: 1, instances: 1, restarts: 0, requests: 0, status4xx: 0, status5xx: 0, latency: [], latencyMaxMs: 0 })
+      .onConflictDoNothing();
+    return svc;
+  };
+  return { db, org, inviteOrg, users: people, tokens, project: projectOnce, environment: environmentOnce, service: serviceOnce, deployment, running, logged, sampled };
 }
 
 async function callerOf(f: Fixture, key: ActorKey): Promise<{ api: Caller; who: { userId: string; email: string } }> {

@@ -4,7 +4,8 @@
  * instance output is (never split into several lines).
  */
 import { describe, expect, it } from "vitest";
-import { lineSplitter, MAX_LINE_BYTES } from "@/server/runtime/process/builder/line-splitter";
+import { MAX_LINE_BYTES } from "@/server/engine/log-writer";
+import { lineSplitter } from "@/server/runtime/process/builder/line-splitter";
 
 function run(chunks: (string | Buffer)[]): string[] {
   const lines: string[] = [];

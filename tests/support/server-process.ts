@@ -14,13 +14,11 @@ import path from "node:path";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
-import { CONSOLE_NODE_ARGS } from "../../scripts/next-build.mjs";
+import { CONSOLE_NODE_ARGS, consoleServer } from "../../scripts/next-build.mjs";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** next.config.mjs honours SLIPWAY_NEXT_DIST (a second build beside the first); the server inherits it. */
 export const BUILD_ID_FILE = path.join(path.resolve(REPO_ROOT, process.env.SLIPWAY_NEXT_DIST || ".next"), "BUILD_ID");
-/** The console's server: Next with the /api/trpc fast lane (what `npm start` runs). */
-const CONSOLE_SERVER = path.join(REPO_ROOT, "scripts", "console-server.mjs");
 
 /** Fails with instructions when there is no production build to start. */
 export function assertBuilt(): void {
@@ -128,7 +126,7 @@ export async function spawnServer(opts: ServerOptions): Promise<ServerHandle> {
   assertBuilt();
   installExitHook();
   const port = opts.port ?? (await freePort());
-  const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, CONSOLE_SERVER, "-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, consoleServer(REPO_ROOT), "-H", "127.0.0.1", "-p", String(port)], {
     cwd: REPO_ROOT,
     env: serverEnv(opts, port, await freePort()),
     stdio: ["ignore", "pipe", "pipe"],

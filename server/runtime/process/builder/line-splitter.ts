@@ -1,16 +1,6 @@
 import "server-only";
 import { StringDecoder } from "node:string_decoder";
-
-/** Longest line kept whole; a longer one keeps its first MAX_LINE_BYTES and says how much was cut. */
-export const MAX_LINE_BYTES = 16 * 1024;
-
-/** The first `max` bytes of `text` as whole characters, and how many bytes of it were left out. */
-function cutUtf8(text: string, max: number): { kept: string; dropped: number } {
-  const bytes = Buffer.from(text, "utf8");
-  let cut = max;
-  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // bytes[cut] would start the dropped part
-  return { kept: bytes.subarray(0, cut).toString("utf8"), dropped: bytes.length - cut };
-}
+import { cutUtf8, MAX_LINE_BYTES } from "@/server/engine/log-writer";
 
 /**
  * Turns a byte stream into lines (UTF-8 safe across chunk boundaries; "\r\n" and a lone "\r", as
