@@ -2,6 +2,7 @@ import "server-only";
 import { and, eq, sql } from "drizzle-orm";
 import { environments, memberships, projects, services } from "@/db/schema";
 import { perHandle } from "@/db/per-handle";
+import { cachedAccessRead } from "./access-cache";
 import type { Actor, DbOrTx, ServiceCtx } from "@/server/auth/actor";
 import { forbidden, notFound } from "@/server/errors/app-error";
 import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, type Role } from "./policy";
@@ -9,7 +10,8 @@ import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, t
 /**
  * Each check is ONE query: the resource, its organization and the caller's membership there (a left
  * join — no membership row means "not yours"). Statements are prepared per database or transaction
- * handle, on first use: a check inside a transaction must read through that transaction.
+ * handle, on first use: a check inside a transaction must read through that transaction. On PGlite,
+ * a check outside a transaction is answered from access-cache.ts until one of those tables changes.
  */
 const placeholder = { id: sql.placeholder("id"), userId: sql.placeholder("userId"), orgId: sql.placeholder("orgId") };
 const callerIsMemberOf = (orgId: typeof projects.orgId) => and(eq(memberships.orgId, orgId), eq(memberships.userId, placeholder.userId));
@@ -69,7 +71,7 @@ function roleIn(actor: Actor, orgId: string, memberRole: Role | null): Role | nu
 export async function effectiveRole(ctx: ServiceCtx, orgId: string, db: DbOrTx = ctx.db): Promise<Role | null> {
   const { actor } = ctx;
   if (actor.token && actor.token.orgId !== orgId) return null;
-  const [m] = await membershipQuery(db).execute({ orgId, userId: actor.userId });
+  const [m] = await cachedAccessRead(db, `m:${orgId}:${actor.userId}`, () => membershipQuery(db).execute({ orgId, userId: actor.userId }));
   return roleIn(actor, orgId, m?.role ?? null);
 }
 
@@ -86,7 +88,7 @@ export async function requireOrg(ctx: ServiceCtx, orgId: string, permission: Per
 }
 
 export async function requireProject(ctx: ServiceCtx, projectId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await projectQuery(db).execute({ id: projectId, userId: ctx.actor.userId });
+  const [row] = await cachedAccessRead(db, `p:${projectId}:${ctx.actor.userId}`, () => projectQuery(db).execute({ id: projectId, userId: ctx.actor.userId }));
   if (!row) throw notFound("project");
   const { project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "project");
@@ -94,7 +96,7 @@ export async function requireProject(ctx: ServiceCtx, projectId: string, permiss
 }
 
 export async function requireEnvironment(ctx: ServiceCtx, environmentId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await environmentQuery(db).execute({ id: environmentId, userId: ctx.actor.userId });
+  const [row] = await cachedAccessRead(db, `e:${environmentId}:${ctx.actor.userId}`, () => environmentQuery(db).execute({ id: environmentId, userId: ctx.actor.userId }));
   if (!row) throw notFound("environment");
   const { environment, project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "environment", environment.mode);
@@ -102,7 +104,7 @@ export async function requireEnvironment(ctx: ServiceCtx, environmentId: string,
 }
 
 export async function requireService(ctx: ServiceCtx, serviceId: string, permission: Permission, db: DbOrTx = ctx.db) {
-  const [row] = await serviceQuery(db).execute({ id: serviceId, userId: ctx.actor.userId });
+  const [row] = await cachedAccessRead(db, `s:${serviceId}:${ctx.actor.userId}`, () => serviceQuery(db).execute({ id: serviceId, userId: ctx.actor.userId }));
   if (!row) throw notFound("service");
   const { service, environment, project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "service", environment.mode);

@@ -5,7 +5,7 @@ import { perHandle } from "@/db/per-handle";
 import { apiTokens, users } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
 import { hashToken } from "@/server/auth/token-hash";
-import { ALL_TOKENS, tokenChangeFeed, type TokenChangeFeed } from "./token-change-feed";
+import { ALL_CHANGED, changeFeed, type ChangeFeed } from "@/db/pglite-change-feed";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -19,7 +19,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  *   `last_used_at` per request;
  * - on PGlite (one process owns the database) by the token change feed: a trigger notifies each
  *   revocation or deletion as it commits and PGlite delivers it to this process before the revoking
- *   request resumes, so the entry is dropped before anyone can ask again (token-change-feed.ts).
+ *   request resumes, so the entry is dropped before anyone can ask again (db/pglite-change-feed.ts;
+ *   the trigger is migration 0008).
  *   Until the feed listens, the per-request read is used there too.
  * `last_used_at` is kept at minute resolution either way (on PGlite each stamp drops the entry, so
  * the row is read again once a minute per busy token). The TTL only bounds how stale the cached
@@ -34,7 +35,7 @@ type TokenActor = Actor & { token: NonNullable<Actor["token"]> };
 type Cached = { actor: TokenActor; expiresAt: number; lastUsedAt: Date | null };
 
 /** Per database handle: prepared statements (SQL built once; planned once per PostgreSQL connection) and the identity cache. */
-type PerDb = { statements: ReturnType<typeof prepare>; identities: Map<string, Cached>; feed: TokenChangeFeed | null };
+type PerDb = { statements: ReturnType<typeof prepare>; identities: Map<string, Cached>; feed: ChangeFeed | null };
 
 function prepare(db: Db) {
   return {
@@ -54,10 +55,13 @@ function prepare(db: Db) {
   };
 }
 
+/** Token revocations, deletions and last-used stamps (migration 0008's trigger; payload: the token's id). */
+const tokenChangeFeed = changeFeed("slipway_token_changed");
+
 const forDb = perHandle((db: Db): PerDb => {
   const created: PerDb = { statements: prepare(db), identities: new Map(), feed: tokenChangeFeed(db) };
   created.feed?.onChange((tokenId) => {
-    if (tokenId === ALL_TOKENS) created.identities.clear();
+    if (tokenId === ALL_CHANGED) created.identities.clear();
     else for (const [hash, c] of created.identities) if (c.actor.token.id === tokenId) created.identities.delete(hash);
   });
   return created;
