@@ -12,6 +12,7 @@
 //   BENCH_DURATION   seconds measured per target and round (default 10)   BENCH_WARMUP  seconds (default 2)
 //   BENCH_ROUNDS     rounds over all targets (default 3; the table shows medians) BENCH_CONNECTIONS (default 20)
 //   BENCH_TARGETS    comma list of direct,slipway,nginx,nginx-auto (default all)
+//   BENCH_ROUTER_NODE_ARGS  Node options for the router process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //
 // Traffic goes to 127.0.0.1 only. Everything it starts (app, router, nginx, load generator, temp
 // folder) is stopped and removed on exit, Ctrl-C included.
@@ -299,7 +300,8 @@ async function main() {
   if (TARGETS.includes("direct")) targets.push({ name: "direct", port: appPort, pid: null });
   if (TARGETS.includes("slipway")) {
     const port = await freePort();
-    const proc = await startChild("router", process.execPath, [path.join(tempDir, "run-router.mjs")], {
+    const nodeArgs = (process.env.BENCH_ROUTER_NODE_ARGS || "").split(" ").filter(Boolean);
+    const proc = await startChild("router", process.execPath, [...nodeArgs, path.join(tempDir, "run-router.mjs")], {
       ready: /router ready/,
       env: { ROUTER_PORT: String(port), APP_PORT: String(appPort), ROUTE_HOST: HOSTNAME },
     });

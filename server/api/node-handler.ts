@@ -1,11 +1,13 @@
 import "server-only";
-import type { IncomingMessage, RequestListener } from "node:http";
-import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { createURL, incomingMessageToRequest, internal_exceptionHandler } from "@trpc/server/adapters/node-http";
+import { resolveResponse } from "@trpc/server/http";
 import { getDb, type Db } from "@/db/client";
 import { appRouter } from "@/server/api/root";
 import { createContext, type SessionUser } from "@/server/api/context";
 import type { HeaderReader } from "@/server/auth/client-address";
 import { sessionUserFromCookie } from "@/server/auth/session-cookie";
+import { MemoizedJsonSlot, memoizedJsonSlots } from "./memoized-json";
 
 const FAST_LANE = Symbol.for("slipway.trpcNodeHandler");
 
@@ -31,17 +33,96 @@ type HandlerOptions = {
   sessionUser?: (headers: HeaderReader) => Promise<SessionUser>;
 };
 
-/** /api/trpc as a plain Node handler: the same router, context and auth as app/api/trpc/[trpc]/route.ts. */
+const BASE_PATH = "/api/trpc/";
+
+/**
+ * /api/trpc as a plain Node handler: the same router, context and auth as app/api/trpc/[trpc]/route.ts,
+ * assembled from tRPC's own adapter parts (as its standalone adapter is) so that a JSON answer is
+ * written in one piece with its memoized parts spliced in (memoized-json.ts); streams (SSE) are
+ * written as they come, with backpressure, and stop when the client goes.
+ */
 export function createTrpcNodeHandler({ db = getDb, sessionUser = sessionUserFromCookie }: HandlerOptions = {}): RequestListener {
-  return createHTTPHandler({
+  const contextFor = async (req: IncomingMessage) => {
+    const headers = nodeHeaders(req);
+    return createContext({ db: await db(), headers, sessionUser: () => sessionUser(headers) });
+  };
+  const createNodeContext = ({ req }: { req: IncomingMessage }) => contextFor(req);
+  return (req, res) => {
+    const slot = new MemoizedJsonSlot();
+    memoizedJsonSlots.run(slot, () => {
+      // Anything thrown outside tRPC's own error handling answers as its standalone adapter would.
+      serve(req, res, slot, contextFor).catch(internal_exceptionHandler({ req, res, router: appRouter, path: "", createContext: createNodeContext }));
+    });
+  };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, slot: MemoizedJsonSlot, contextFor: (req: IncomingMessage) => ReturnType<typeof createContext>) {
+  const request = incomingMessageToRequest(req, res, { maxBodySize: null });
+  const response = await resolveResponse({
     router: appRouter,
-    basePath: "/api/trpc/",
+    req: request,
+    path: createURL(req).pathname.slice(BASE_PATH.length),
     // The console sends queries as POST: inputs such as a pasted .env file do not fit in a URL.
     allowMethodOverride: true,
-    createContext: async ({ req }) => {
-      const headers = nodeHeaders(req);
-      return createContext({ db: await db(), headers, sessionUser: () => sessionUser(headers) });
-    },
+    error: null,
+    createContext: () => contextFor(req),
+  });
+  slot.open = false;
+  res.statusCode = response.status;
+  for (const [key, value] of response.headers) if (key !== "set-cookie") res.setHeader(key, value);
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  if (response.headers.get("content-type")?.startsWith("application/json")) {
+    // One write with a Content-Length: no stream machinery for an answer that is already complete.
+    const body = await response.text();
+    res.end(slot.used ? slot.splice(body) : body);
+    return;
+  }
+  await writeStream(res, response.body, request.signal);
+}
+
+/** Copies a streamed body (SSE, JSON lines) to the client, waiting for drain; stops quietly when the client leaves. */
+async function writeStream(res: ServerResponse, body: ReadableStream<Uint8Array>, signal: AbortSignal) {
+  const reader = body.getReader();
+  const stop = () => void reader.cancel().catch(() => {});
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || signal.aborted) break;
+      if (!res.write(value)) await drained(res);
+    }
+  } catch (err) {
+    if (!signal.aborted) {
+      if (!res.headersSent) res.statusCode = 500;
+      throw err;
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    res.end();
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      res.off("error", failed);
+      resolve();
+    };
+    const failed = (err: Error) => {
+      res.off("drain", done);
+      res.off("close", done);
+      reject(err);
+    };
+    res.once("drain", done);
+    res.once("close", done);
+    res.once("error", failed);
   });
 }
 

@@ -1,5 +1,6 @@
 import "server-only";
 import superjson from "superjson";
+import { memoizedJsonSlots } from "./memoized-json";
 
 type Serialized = ReturnType<typeof superjson.serialize>;
 type Annotations = Record<string, ["Date"]>;
@@ -65,7 +66,12 @@ function plain(value: unknown, path: string, depth: number, dates: Annotations):
 export function serialize(value: unknown): Serialized {
   if (typeof value === "object" && value !== null) {
     const memo = memoized.get(value);
-    if (memo) return memo;
+    if (memo) {
+      // In the /api/trpc lane the text itself goes into the body (memoized-json.ts).
+      const slot = memoizedJsonSlots.getStore();
+      if (slot?.open) return slot.take((memo.text ??= JSON.stringify(memo.serialized))) as unknown as Serialized;
+      return memo.serialized;
+    }
   }
   const dates: Annotations = {};
   const json = plain(value, "", 0, dates);
@@ -76,14 +82,14 @@ export function serialize(value: unknown): Serialized {
   return { json: json as Serialized["json"] };
 }
 
-const memoized = new WeakMap<object, Serialized>();
+const memoized = new WeakMap<object, { serialized: Serialized; text?: string }>();
 
 /**
  * For a value that never changes and is answered many times (a frozen snapshot): serialized once,
  * then reused for every answer that returns this same object.
  */
 export function serializeOnce<T extends object>(value: T): T {
-  if (!memoized.has(value)) memoized.set(value, serialize(value));
+  if (!memoized.has(value)) memoized.set(value, { serialized: serialize(value) });
   return value;
 }
 
