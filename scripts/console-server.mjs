@@ -27,6 +27,9 @@ function parseArgs(argv) {
 async function main() {
   const { host, port } = parseArgs(process.argv.slice(2));
   process.env.NODE_ENV = "production";
+  // malloc read these at start-up (CONSOLE_ENV in next-build.mjs); builds and apps must not inherit them.
+  delete process.env.MALLOC_TRIM_THRESHOLD_;
+  delete process.env.MALLOC_MMAP_THRESHOLD_;
   const app = next({ dev: false, dir: process.cwd(), hostname: host ?? "localhost", port });
   const handle = app.getRequestHandler();
   // Runs instrumentation.ts (database, migrations, engine) before the first request is accepted.

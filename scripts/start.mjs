@@ -5,7 +5,7 @@
 //   PORT                      port to listen on (default 3000)
 //   HOST                      address to bind (default: all addresses, Next's default)
 //   SLIPWAY_DATA_DIR, DATABASE_URL, SLIPWAY_ADMIN_EMAIL, SLIPWAY_ADMIN_PASSWORD: see the README
-import { buildIfStale, CONSOLE_NODE_ARGS, consoleServer, exitStatus, nextEnv, ROOT, runForwardingSignals } from "./next-build.mjs";
+import { buildIfStale, CONSOLE_ENV, CONSOLE_NODE_ARGS, consoleServer, exitStatus, nextEnv, ROOT, runForwardingSignals } from "./next-build.mjs";
 
 const READY_TIMEOUT_MS = 5 * 60_000;
 
@@ -55,7 +55,7 @@ async function main() {
   const args = [...CONSOLE_NODE_ARGS, consoleServer(ROOT), "-p", String(port)];
   if (host) args.push("-H", host);
   let running = true;
-  const ended = runForwardingSignals(process.execPath, args, { cwd: ROOT, env: nextEnv({ PORT: String(port) }) });
+  const ended = runForwardingSignals(process.execPath, args, { cwd: ROOT, env: nextEnv({ ...CONSOLE_ENV, PORT: String(port) }) });
   ended.finally(() => {
     running = false;
   });

@@ -4,7 +4,7 @@ import http from "node:http";
 import { performance } from "node:perf_hooks";
 import { URLSearchParams } from "node:url";
 import superjson from "superjson";
-import { CONSOLE_NODE_ARGS, consoleServer, ROOT } from "../../scripts/next-build.mjs";
+import { CONSOLE_ENV, CONSOLE_NODE_ARGS, consoleServer, ROOT } from "../../scripts/next-build.mjs";
 import { trackGroup, untrackGroup } from "./cleanup.mjs";
 import { freePort, killGroup, sleep } from "./processes.mjs";
 
@@ -22,7 +22,7 @@ export async function startConsole({ env: extra, timeoutMs = 120_000, onPoll, no
   const port = await freePort();
   const env = { ...process.env };
   for (const k of INHERITED_OFF) delete env[k];
-  Object.assign(env, { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) }, extra);
+  Object.assign(env, CONSOLE_ENV, { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PORT: String(port) }, extra);
   const t0 = performance.now();
   const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, ...nodeArgs, consoleServer(ROOT), "-H", "127.0.0.1", "-p", String(port)], {
     cwd: ROOT,

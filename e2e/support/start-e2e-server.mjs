@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { CONSOLE_NODE_ARGS, consoleServer } from "../../scripts/next-build.mjs";
+import { CONSOLE_ENV, CONSOLE_NODE_ARGS, consoleServer } from "../../scripts/next-build.mjs";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 if (!fs.existsSync(path.join(root, process.env.SLIPWAY_NEXT_DIST || ".next", "BUILD_ID"))) {
@@ -19,6 +19,7 @@ const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, consoleServer(root)
   stdio: "inherit",
   env: {
     ...process.env,
+    ...CONSOLE_ENV,
     SLIPWAY_DATA_DIR: dataDir,
     SLIPWAY_WORK_DIR: workDir,
     SLIPWAY_ROUTER_PORT: process.env.E2E_ROUTER_PORT ?? "8100",

@@ -14,7 +14,7 @@ import path from "node:path";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
-import { CONSOLE_NODE_ARGS, consoleServer } from "../../scripts/next-build.mjs";
+import { CONSOLE_ENV, CONSOLE_NODE_ARGS, consoleServer } from "../../scripts/next-build.mjs";
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** next.config.mjs honours SLIPWAY_NEXT_DIST (a second build beside the first); the server inherits it. */
@@ -103,7 +103,7 @@ function installExitHook(): void {
 function serverEnv(opts: ServerOptions, port: number, routerPort: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ["DATABASE_URL", "AUTH_SECRET", "AUTH_URL", "NEXTAUTH_URL", "SLIPWAY_ADMIN_EMAIL", "SLIPWAY_ADMIN_PASSWORD"]) delete env[k];
-  Object.assign(env, {
+  Object.assign(env, CONSOLE_ENV, {
     // vitest sets NODE_ENV=test; the console is production.
     NODE_ENV: "production",
     NEXT_TELEMETRY_DISABLED: "1",
