@@ -14,6 +14,7 @@ import { addMember, actorOf, makeOrg, makeUser } from "../support/actors";
 import { callerFrom } from "../support/context";
 import { makeEnvironment, makeProject, makeService, uniq } from "../support/fixtures";
 import { caught } from "../support/trpc-errors";
+import { countQueries } from "../support/count-queries";
 import { createTestDb } from "../support/test-db";
 
 let h: DbHandle;
@@ -24,18 +25,6 @@ afterAll(async () => h?.close());
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** Counts the statements sent to the database (PGlite takes SQL text; node-postgres a query config). */
-function countQueries() {
-  const client = (h.db as unknown as { $client: { query: (q: unknown, ...rest: unknown[]) => unknown } }).$client;
-  const texts: string[] = [];
-  const original = client.query.bind(client);
-  vi.spyOn(client, "query").mockImplementation((q: unknown, ...rest: unknown[]) => {
-    texts.push(typeof q === "string" ? q : String((q as { text?: string }).text ?? ""));
-    return original(q, ...rest);
-  });
-  return texts;
-}
 
 async function world(role: "developer" | "viewer" = "developer") {
   const owner = await makeUser(h.db, `${uniq("own")}@example.test`);
@@ -53,7 +42,7 @@ async function world(role: "developer" | "viewer" = "developer") {
 /** Runs a check until the cache holds it, then proves a repeat sends no statement on PGlite (and one on PostgreSQL). */
 async function expectCached(check: () => Promise<unknown>) {
   for (let i = 0; i < 3; i++) await check();
-  const texts = countQueries();
+  const texts = countQueries(h.db);
   await check();
   if (h.kind === "pglite") expect(texts).toEqual([]);
   else expect(texts.length).toBe(1);

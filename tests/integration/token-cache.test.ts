@@ -8,6 +8,7 @@ import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
 import { apiTokens, users } from "@/db/schema";
 import type { Role } from "@/server/policy/policy";
+import { countQueries } from "../support/count-queries";
 import { createTestDb } from "../support/test-db";
 import { addMember, makeOrg, makeUser } from "../support/actors";
 import { callerFrom, contextFrom } from "../support/context";
@@ -33,22 +34,10 @@ async function ownerWithToken(role: Role = "admin") {
   return { owner, org, tokenId: row.id, token };
 }
 
-/** Counts the statements sent to the database (PGlite takes SQL text; node-postgres a query config). */
-function countQueries() {
-  const client = (h.db as unknown as { $client: { query: (q: unknown, ...rest: unknown[]) => unknown } }).$client;
-  const texts: string[] = [];
-  const original = client.query.bind(client);
-  vi.spyOn(client, "query").mockImplementation((q: unknown, ...rest: unknown[]) => {
-    texts.push(typeof q === "string" ? q : String((q as { text?: string }).text ?? ""));
-    return original(q, ...rest);
-  });
-  return texts;
-}
-
 /** Several requests with the token, so its identity is cached; proves the last ones were served from the cache. */
 async function useUntilCached(token: string) {
   for (let i = 0; i < 3; i++) expect((await contextFrom(h.db, { bearer: token })).ctx.rejectedToken).toBe(false);
-  const texts = countQueries();
+  const texts = countQueries(h.db);
   const { ctx } = await contextFrom(h.db, { bearer: token });
   expect(ctx.rejectedToken).toBe(false);
   if (h.kind === "pglite") {
