@@ -4,7 +4,7 @@
 // Against the built console (scripts/console-server.mjs, embedded PGlite on a temp data folder):
 //   1. creates the "chatty" app's service (bench/lib/chatty-app.mjs), stops the console, opens its
 //      PGlite folder in this process and stores BENCH_STORED (1,000,000) ~100-byte lines for that
-//      service with one `insert … select … from generate_series` (spread over the last hour, two
+//      service with one `insert … select … from generate_series` as 2,000-line chunks (spread over the last hour, two
 //      instance ids), starts the console again on the same folder and deploys the app;
 //   2. opens the service's logs page (…/s/chatty/logs) in a real Chromium (Playwright, /usr/bin/chromium,
 //      headless, signed in with the session cookie) and measures inside the page: requestAnimationFrame
@@ -106,19 +106,27 @@ async function seed(dataDir, serviceId, count) {
     postgresqlconf: ["shared_buffers=16MB", "work_mem=1MB", "maintenance_work_mem=8MB", "wal_buffers=1MB"],
   });
   const opened = performance.now();
+  // As the console's writer stores them: chunks of up to 2,000 consecutive lines, ids from log_line_ids.
   await db.query(
-    `insert into log_lines (service_id, deployment_id, instance_id, stream, line, created_at)
-     select $1::uuid, null, 'chatty-seed' || (g % 2 + 1) || '-5f3a9c1e-' || (g % 2 + 1), 'stdout',
-            'level=info method=GET path=/api/orders/' || (g::bigint * 7919 % 100000) ||
-              ' status=' || (case when g % 100 = 0 then 503 else 200 end) ||
-              ' dur_ms=' || (g % 997) || ' req=' || left(md5(g::text), 16) || ' user=u' || (g % 5000),
-            now() - interval '1 hour' + g * (interval '1 hour' / $2::int)
-     from generate_series(1, $2::int) g`,
+    `with l as (
+       select g, 'chatty-seed' || (g % 2 + 1) || '-5f3a9c1e-' || (g % 2 + 1) as instance_id,
+              'level=info method=GET path=/api/orders/' || (g::bigint * 7919 % 100000) ||
+                ' status=' || (case when g % 100 = 0 then 503 else 200 end) ||
+                ' dur_ms=' || (g % 997) || ' req=' || left(md5(g::text), 16) || ' user=u' || (g % 5000) as line,
+              now() - interval '1 hour' + g * (interval '1 hour' / $2::int) as at
+       from generate_series(1, $2::int) g),
+     ids as (select setval('log_line_ids', nextval('log_line_ids') + $2::int - 1) - $2::int as base)
+     insert into log_chunks (first_id, last_id, service_id, deployment_id, min_at, max_at, instance_ids, streams, ats, lines, bytes)
+     select base + min(g), base + max(g), $1::uuid, null, min(at), max(at), array_agg(instance_id order by g), array_agg('stdout'::text order by g),
+            array_agg(at order by g), array_agg(line order by g), sum(octet_length(line))
+     from l, ids group by base, (g - 1) / 2000`,
     [serviceId, count],
   );
   const inserted = performance.now();
   const { rows } = await db.query(
-    `select count(*)::int as n, avg(bytes)::int as avg_bytes, pg_size_pretty(pg_total_relation_size('log_lines')) as size from log_lines where service_id = $1`,
+    `select sum(last_id - first_id + 1)::int as n, (sum(bytes) / sum(last_id - first_id + 1))::int as avg_bytes,
+            pg_size_pretty(pg_total_relation_size('log_chunks')) as size
+     from log_chunks where service_id = $1`,
     [serviceId],
   );
   await db.close();
@@ -218,7 +226,7 @@ async function main() {
   await c.stop();
   const seeded = await seed(path.join(dir, "data"), service.id, STORED);
   console.log(
-    `seeded ${seeded.n.toLocaleString("en")} lines (avg ${seeded.avg_bytes} bytes, log_lines ${seeded.size}) in ${(seeded.total / 1000).toFixed(1)} s ` +
+    `seeded ${seeded.n.toLocaleString("en")} lines (avg ${seeded.avg_bytes} bytes, log_chunks ${seeded.size}) in ${(seeded.total / 1000).toFixed(1)} s ` +
       `(open ${(seeded.open / 1000).toFixed(1)} s, insert ${(seeded.insert / 1000).toFixed(1)} s = ${Math.round(STORED / (seeded.insert / 1000)).toLocaleString("en")} rows/s, close ${(seeded.close / 1000).toFixed(1)} s)`,
   );
   c = await startConsole(dir, routerPort);

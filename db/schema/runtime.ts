@@ -1,5 +1,4 @@
-import { sql } from "drizzle-orm";
-import { pgTable, text, timestamp, uuid, jsonb, bigserial, index, integer } from "drizzle-orm/pg-core";
+import { pgTable, pgSequence, text, timestamp, uuid, jsonb, bigserial, bigint, index, integer } from "drizzle-orm/pg-core";
 import { services } from "./projects";
 
 export type RunningStatus = "NOT_DEPLOYED" | "STARTING" | "RUNNING" | "DEGRADED" | "STOPPED" | "ERROR";
@@ -24,27 +23,43 @@ export const serviceRuntime = pgTable("service_runtime", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Build and instance output: written in batches by LogWriter, pruned by server/logs/log-pruner.ts. */
-export const logLines = pgTable(
-  "log_lines",
+/**
+ * Log line ids: global, strictly increasing, never reused (a live tail's position is an id). The
+ * writer takes a whole batch's ids in one step under its advisory lock (server/logs/store-chunks.ts).
+ */
+export const logLineIds = pgSequence("log_line_ids");
+
+/**
+ * Build and instance output, stored as chunks: one row per run of consecutive lines of one service and
+ * deployment within a stored batch, its per-line fields as arrays in arrival order. Line i (from 1) of
+ * a chunk has id first_id + i − 1. One row per line cost PGlite ~21–26 µs of CPU per line (a heap
+ * tuple and three index entries each); chunks cost ~7–9 µs per line (docs/architecture.md, Logs).
+ * Written by server/logs/store-chunks.ts, read by server/logs/log-query.ts, pruned (exactly, per line)
+ * by server/logs/prune-logs.ts.
+ */
+export const logChunks = pgTable(
+  "log_chunks",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
+    firstId: bigint("first_id", { mode: "number" }).primaryKey(),
+    lastId: bigint("last_id", { mode: "number" }).notNull(),
     serviceId: uuid("service_id").notNull(),
     deploymentId: uuid("deployment_id"),
-    instanceId: text("instance_id"),
-    stream: text("stream").$type<"stdout" | "stderr" | "build" | "system">().notNull(),
-    line: text("line").notNull(),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-    // Stored size of the line, for size-based retention (computed by the database, so it cannot drift).
-    bytes: integer("bytes")
-      .generatedAlwaysAs(sql`octet_length(line)`)
-      .notNull(),
+    // The earliest and latest `ats` (lines are in arrival order, not necessarily in time order).
+    minAt: timestamp("min_at", { withTimezone: true }).notNull(),
+    maxAt: timestamp("max_at", { withTimezone: true }).notNull(),
+    instanceIds: text("instance_ids").array().notNull(),
+    streams: text("streams").array().$type<("stdout" | "stderr" | "build" | "system")[]>().notNull(),
+    // When each line was printed.
+    ats: timestamp("ats", { withTimezone: true }).array().notNull(),
+    lines: text("lines").array().notNull(),
+    // Sum of octet_length(lines), for size-based retention (computed by the database on every write).
+    bytes: integer("bytes").notNull(),
   },
   (t) => [
-    index("log_lines_service_idx").on(t.serviceId, t.id),
-    index("log_lines_deployment_idx").on(t.deploymentId, t.id),
-    // Time-range search and age-based retention per service.
-    index("log_lines_service_time_idx").on(t.serviceId, t.createdAt),
+    index("log_chunks_service_idx").on(t.serviceId, t.firstId),
+    index("log_chunks_deployment_idx").on(t.deploymentId, t.firstId),
+    // Time ranges and age-based retention per service.
+    index("log_chunks_service_time_idx").on(t.serviceId, t.minAt),
   ],
 );
 

@@ -1,8 +1,8 @@
 import "server-only";
-import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { logCounters } from "@/server/logs/log-counters";
 import { storedBatches } from "@/server/logs/stored-batches";
+import { storeChunks } from "@/server/logs/store-chunks";
 import { bus } from "./event-bus";
 import { noRedaction, type Redactor } from "@/server/secrets/redactor";
 
@@ -27,7 +27,7 @@ const rootMessage = (err: unknown): string => {
 
 /** A quiet service's line waits at most this long; a chatty one fills a batch first. */
 const FLUSH_MS = 40;
-/** Rows per insert: PGlite stores ~100k rows/s in 2,000-row unnest batches. */
+/** Lines per stored batch (one insert statement; a chunk never spans two batches). */
 const BATCH = 2000;
 /** Lines waiting for the database, at most: beyond it new lines are dropped (and counted), never memory. */
 const MAX_PENDING_LINES = 100_000;
@@ -48,9 +48,6 @@ export function cutLine(line: string): string {
   const { kept, dropped } = cutUtf8(line, MAX_LINE_BYTES);
   return `${kept}…[truncated ${dropped} bytes]`;
 }
-
-type Row = Record<string, unknown>;
-const rowsOf = (r: unknown): Row[] => (Array.isArray(r) ? (r as Row[]) : ((r as { rows?: Row[] }).rows ?? []));
 
 type Dropped = { count: number; deploymentId: string | null; instanceId: string | null };
 
@@ -95,7 +92,7 @@ export class LogWriter {
       this.dropped.set(l.serviceId, d);
       return;
     }
-    this.enqueue({ ...l, line });
+    this.enqueue({ serviceId: l.serviceId, deploymentId: l.deploymentId, instanceId: l.instanceId, stream: l.stream, line, at: l.at });
   }
 
   private enqueue(l: LogLine): void {
@@ -152,44 +149,20 @@ export class LogWriter {
     this.dropped.clear();
   }
 
-  /**
-   * Gives live tails in this process the batch with its ids, when they are what the insert promises
-   * (one per row, consecutive, in row order); otherwise tails simply read the database.
-   */
-  private handOver(batch: LogLine[], lines: string[], ids: number[]): void {
-    if (ids.length !== batch.length || ids.length === 0) return;
-    for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1] + 1) return;
-    const rows = batch.map((l, i) => ({ id: ids[i], serviceId: l.serviceId, deploymentId: l.deploymentId || null, instanceId: l.instanceId, stream: l.stream, line: lines[i], at: l.at }));
-    storedBatches.emit({ minId: ids[0], maxId: ids[ids.length - 1], rows });
+  /** Gives live tails in this process the batch with its ids (consecutive from `firstId`, in order). */
+  private handOver(batch: LogLine[], firstId: number): void {
+    const rows = batch.map((l, i) => ({ id: firstId + i, serviceId: l.serviceId, deploymentId: l.deploymentId || null, instanceId: l.instanceId, stream: l.stream, line: l.line, at: l.at }));
+    storedBatches.emit({ minId: firstId, maxId: firstId + batch.length - 1, rows });
   }
 
   private async store(batch: LogLine[]): Promise<void> {
-    const cols = { service: [] as string[], deployment: [] as (string | null)[], instance: [] as (string | null)[], stream: [] as string[], line: [] as string[], at: [] as string[] };
-    for (const l of batch) {
-      cols.service.push(l.serviceId);
-      // Instances restored without a deployment carry "" from the supervisor: store it as none.
-      cols.deployment.push(l.deploymentId || null);
-      cols.instance.push(l.instanceId);
-      cols.stream.push(l.stream);
-      // PostgreSQL text cannot hold NUL bytes.
-      cols.line.push(l.line.includes("\u0000") ? l.line.replaceAll("\u0000", "\uFFFD") : l.line);
-      cols.at.push(l.at.toISOString());
-    }
+    // PostgreSQL text cannot hold NUL bytes.
+    const lines = batch.map((l) => (l.line.includes("\u0000") ? { ...l, line: l.line.replaceAll("\u0000", "\uFFFD") } : l));
     try {
-      const ids = await this.db.transaction(async (tx) => {
-        // Ids are handed out at insert but become visible at commit: serializing writers (several
-        // consoles on one PostgreSQL) makes commit order id order, so a tail reading `id > last` never
-        // skips a line that commits late.
-        await tx.execute(sql`select pg_advisory_xact_lock(7244102)`);
-        const r = await tx.execute(sql`insert into log_lines (service_id, deployment_id, instance_id, stream, line, created_at)
-          select * from unnest(${sql.param(cols.service)}::uuid[], ${sql.param(cols.deployment)}::uuid[], ${sql.param(cols.instance)}::text[],
-            ${sql.param(cols.stream)}::text[], ${sql.param(cols.line)}::text[], ${sql.param(cols.at)}::timestamptz[])
-          returning id`);
-        return rowsOf(r).map((row) => Number(row.id));
-      });
+      const firstId = await storeChunks(this.db, lines);
       logCounters.linesStored += batch.length;
-      this.handOver(batch, cols.line, ids);
-      for (const serviceId of new Set(cols.service)) bus.emit("logs", { serviceId });
+      this.handOver(lines, firstId);
+      for (const serviceId of new Set(lines.map((l) => l.serviceId))) bus.emit("logs", { serviceId });
     } catch (err) {
       logCounters.linesDropped += batch.length;
       // Never print the failed query: its parameters are the log lines themselves.

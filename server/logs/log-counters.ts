@@ -7,7 +7,7 @@ import "server-only";
 export type LogCounters = {
   /** Lines handed to the LogWriter (builds, instances, system notes). */
   linesIngested: number;
-  /** Lines stored in log_lines. */
+  /** Lines stored (in log_chunks). */
   linesStored: number;
   /** Lines thrown away because the database could not keep up (or refused a batch). */
   linesDropped: number;

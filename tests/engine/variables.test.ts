@@ -10,12 +10,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
-import { logLines, serviceRuntime } from "@/db/schema";
+import { serviceRuntime } from "@/db/schema";
 import { busWaiter } from "@/server/engine/bus-waiter";
 import { Engine, setEngine } from "@/server/engine/engine";
 import { LogWriter } from "@/server/engine/log-writer";
 import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
 import { createTestDb } from "../support/test-db";
+import { storedLines } from "../support/log-store";
 import { EXAMPLES, getVia, makeEnvironment, startTestEngine, waitForDeployment } from "../support/engine-harness";
 
 process.env.SLIPWAY_MASTER_KEY = crypto.randomBytes(32).toString("hex");
@@ -153,7 +154,7 @@ describe("variables in a deployment", () => {
 
     // The build printed the token: stored only redacted.
     await rt.engine.logs.flush();
-    const lines = (await h.db.select({ line: logLines.line }).from(logLines).where(eq(logLines.serviceId, web.id))).map((l) => l.line);
+    const lines = (await storedLines(h.db, web.id)).map((l) => l.line);
     expect(lines).toContain("build sees [redacted]");
     expect(lines.join("\n")).not.toContain("build-token-value-123");
 

@@ -5,16 +5,15 @@
  * as EventSource does) and ends with every line exactly once, in order.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { asc, eq } from "drizzle-orm";
 import superjson from "superjson";
 import type { DbHandle } from "@/db/client";
-import { logLines } from "@/db/schema";
 import { LogWriter } from "@/server/engine/log-writer";
 import { createTestDb } from "../support/test-db";
 import { actorOf, callerFor, makeUser } from "../support/actors";
 import { makeToken } from "../support/fixtures";
 import { startApiServer } from "../support/api-server";
 import { readLogStream, type Received } from "../support/log-events";
+import { storedLines } from "../support/log-store";
 
 let h: DbHandle;
 let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -82,6 +81,6 @@ it("resumes by last event id across a forced disconnect in the middle of 10,000 
 
   const lines = received.map((r) => (r.event.type === "line" ? r.event.line : `skipped ${r.event.count}`));
   expect(lines).toEqual(Array.from({ length: TOTAL }, (_, i) => `line ${i}`));
-  const stored = await h.db.select({ id: logLines.id }).from(logLines).where(eq(logLines.serviceId, svc.id)).orderBy(asc(logLines.id));
+  const stored = await storedLines(h.db, svc.id);
   expect(received.map((r) => Number(r.id))).toEqual(stored.map((s) => s.id));
 });

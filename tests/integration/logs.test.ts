@@ -4,9 +4,8 @@
  * skipped-lines notice, and retention pruning.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asc, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
-import { logLines } from "@/db/schema";
 import { LogWriter, MAX_LINE_BYTES, type LogLine } from "@/server/engine/log-writer";
 import { createRedactor } from "@/server/secrets/redactor";
 import { bus } from "@/server/engine/event-bus";
@@ -21,6 +20,8 @@ import { actorOf, callerFor, makeUser } from "../support/actors";
 import { caught } from "../support/trpc-errors";
 import { makeToken } from "../support/fixtures";
 import { items } from "../support/log-events";
+import { newestStoredId, storedChunks, storedLines } from "../support/log-store";
+import { storeChunks } from "@/server/logs/store-chunks";
 
 let h: DbHandle;
 let api: Caller;
@@ -38,9 +39,7 @@ async function newService() {
 
 const line = (serviceId: string, text: string, more: Partial<LogLine> = {}): LogLine => ({ serviceId, deploymentId: null, instanceId: null, stream: "stdout", line: text, at: new Date(), ...more });
 
-async function stored(serviceId: string) {
-  return h.db.select().from(logLines).where(eq(logLines.serviceId, serviceId)).orderBy(asc(logLines.id));
-}
+const stored = (serviceId: string) => storedLines(h.db, serviceId);
 
 beforeAll(async () => {
   h = await createTestDb();
@@ -70,7 +69,10 @@ describe("LogWriter", () => {
     expect(rows[2500].line).toBe("password is [redacted], really");
     // 16 KiB of two-byte characters, then the marker naming the bytes that were dropped.
     expect(rows[2501].line).toBe(`${"é".repeat(MAX_LINE_BYTES / 2)}…[truncated ${MAX_LINE_BYTES + 4} bytes]`);
-    expect(rows[2501].bytes).toBe(Buffer.byteLength(rows[2501].line));
+    // Each chunk's size (for retention) is its lines' stored UTF-8 bytes, the cut line's included.
+    const chunks = await storedChunks(h.db, sid);
+    expect(chunks.some((c) => c.lines.includes(rows[2501].line))).toBe(true);
+    for (const c of chunks) expect(c.bytes).toBe(c.lines.reduce((n, l) => n + Buffer.byteLength(l), 0));
   });
 
   it("keeps memory bounded when the database stalls: drops, counts, and says so in the service's log", async () => {
@@ -250,7 +252,7 @@ describe("live tail from memory", () => {
     const w = new LogWriter(h.db);
     const abort = new AbortController();
     const ctx = { db: h.db, actor: actorOf(owner), meta: { source: "api" as const, ip: null } };
-    const [{ max: start }] = await h.db.select({ max: sql<number>`coalesce(max(${logLines.id}), 0)::int` }).from(logLines);
+    const start = await newestStoredId(h.db);
     const it = items(watchLogs({ ctx, input: watchLogsInput.parse({ serviceId: sid, text: "KeEp", stream: "stdout", lastEventId: String(start) }), signal: abort.signal }));
     const got: string[] = [];
     const take = async (n: number) => {
@@ -274,7 +276,7 @@ describe("live tail from memory", () => {
     expect(got).toEqual(["keep 0", "keep 1", "and KEEP 4"]);
     // A line stored elsewhere (another console: only its bus event arrives) is read from the database…
     const elsewhere = take(1);
-    await h.db.insert(logLines).values({ serviceId: sid, stream: "stdout", line: "keep 5, from elsewhere" });
+    await storeChunks(h.db, [line(sid, "keep 5, from elsewhere")]);
     bus.emit("logs", { serviceId: sid });
     await elsewhere;
     // …and the writer's next batch, right after it, comes from memory again.

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
-import { apiTokens, deployments, logLines, memberships, metricSamples, organizations, serviceRuntime, users } from "@/db/schema";
+import { apiTokens, deployments, memberships, metricSamples, organizations, serviceRuntime, users } from "@/db/schema";
 import { hashPassword } from "@/server/users/password";
 import type { DeploymentStatus, RunningStatus } from "@/server/engine/deployment-status";
 import { hashToken, newToken } from "@/server/auth/token-hash";
@@ -16,6 +16,7 @@ import { addMember, makeOrg, makeUser } from "../support/actors";
 import { callerFrom, type Caller } from "../support/context";
 import { makeEnvironment, makeInvitation, makeProject, makeService, makeToken, uniq } from "../support/fixtures";
 import { auditCount } from "../support/db-snapshot";
+import { storeChunks } from "@/server/logs/store-chunks";
 import { outcomeOf, outcomeOfSubscription, type Outcome } from "../support/trpc-errors";
 import { callPath, routerProcedures, type InputOf, type ProcedurePath } from "../support/router-paths";
 
@@ -350,7 +351,7 @@ async function freshFixture() {
   /** The environment's service, with one stored log line. */
   const logged = async (mode: "staging" | "production") => {
     const svc = await serviceOnce(mode);
-    await db.insert(logLines).values({ serviceId: svc.id, stream: "stdout", line: "listening" });
+    await storeChunks(db, [{ serviceId: svc.id, deploymentId: null, instanceId: null, stream: "stdout", line: "listening", at: new Date() }]);
     return svc;
   };
   /** The environment's service, with one stored raw metrics sample (at most one per bucket). */

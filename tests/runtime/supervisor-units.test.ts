@@ -50,6 +50,18 @@ describe("LineSplitter", () => {
     expect(split(["ab🎉cd\n"], 5)).toEqual(["ab…[truncated 6 bytes]"]);
   });
 
+  it("gives the lines of one chunk one time, and mixes lines whole in a chunk with lines spanning chunks", () => {
+    const got: [string, Date][] = [];
+    const splitter = new LineSplitter((line, at) => got.push([line, at]), 10);
+    splitter.push(Buffer.from("one\r\ntwo\nthr"));
+    splitter.push(Buffer.from("ee\r\nfour\n0123456789\r\n\r\n"));
+    splitter.push(Buffer.from("é".repeat(4) + "\n"));
+    expect(got.map(([line]) => line)).toEqual(["one", "two", "three", "four", "0123456789…[truncated 1 bytes]", "", "éééé"]);
+    expect(got[0][1]).toBe(got[1][1]);
+    expect(got[2][1]).toBe(got[5][1]);
+    expect(got[5][1]).not.toBe(got[1][1]);
+  });
+
   it("counts every dropped byte of a line that spans many chunks, default limit 16 KiB", () => {
     const chunks = Array.from({ length: 100 }, () => "y".repeat(1000));
     const [line, next] = split([...chunks, "\nnext\n"]);

@@ -8,11 +8,12 @@ import { installNamedStatements } from "@/db/pglite-named-statements";
 
 /**
  * A fresh, migrated database for one test file: PostgreSQL when TEST_DATABASE_URL is set (a new
- * database per call, dropped on close), otherwise an in-memory PGlite.
+ * database per call, dropped on close), otherwise an in-memory PGlite. `migrate: false` leaves it
+ * empty (a test that applies migrations itself).
  */
-export async function createTestDb(): Promise<DbHandle> {
+export async function createTestDb({ migrate = true }: { migrate?: boolean } = {}): Promise<DbHandle & { url?: string }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) return pgliteFromTemplate();
+  if (!adminUrl) return migrate ? pgliteFromTemplate() : openDb({ memory: true, migrate: false });
   const { Client } = await import("pg");
   const name = `slipway_test_${crypto.randomBytes(6).toString("hex")}`;
   const admin = new Client({ connectionString: adminUrl });
@@ -23,9 +24,11 @@ export async function createTestDb(): Promise<DbHandle> {
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = await openDb({ databaseUrl: url.toString() });
+  const handle = await openDb({ databaseUrl: url.toString(), migrate });
   return {
     ...handle,
+    // Another handle on the same database (a second console) opens this.
+    url: url.toString(),
     close: async () => {
       await handle.close();
       const c = new Client({ connectionString: adminUrl });

@@ -216,8 +216,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     launched.release();
 
-    const out = new LineSplitter((line) => this.emit("log", { ...this.ids(inst), stream: "stdout", line, at: new Date() }));
-    const err = new LineSplitter((line) => this.emit("log", { ...this.ids(inst), stream: "stderr", line, at: new Date() }));
+    // Per line, one object with its fields written out (no spread): this runs for every line printed.
+    const { instanceId, serviceId, deploymentId } = this.ids(inst);
+    const out = new LineSplitter((line, at) => this.emit("log", { instanceId, serviceId, deploymentId, stream: "stdout", line, at }));
+    const err = new LineSplitter((line, at) => this.emit("log", { instanceId, serviceId, deploymentId, stream: "stderr", line, at }));
     child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
     child.once("close", () => {
