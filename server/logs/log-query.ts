@@ -35,6 +35,16 @@ function chunkConditions(f: LineFilter, r: IdRange): SQL[] {
   return conds;
 }
 
+/**
+ * Before a chunk's lines are expanded: a line holding the text makes the chunk's joined text hold it,
+ * so one search per chunk skips the expansion of chunks without a match (a rare text used to expand
+ * every line of the service). Not among the window's conditions: there it let the planner scan and
+ * search every chunk of the service before taking the window.
+ */
+function expandConditions(f: LineFilter): SQL[] {
+  return f.text && !f.regex ? [sql`strpos(lower(array_to_string(c.lines, E'\n')), lower(${f.text})) > 0`] : [];
+}
+
 /** The per-line conditions, on line `u` of chunk `c`. */
 function lineConditions(f: LineFilter, r: IdRange): SQL[] {
   const conds: SQL[] = [];
@@ -78,7 +88,7 @@ export async function selectLines(db: Db, f: LineFilter, r: IdRange, opts: { lim
         select c.first_id, c.deployment_id, c.instance_ids, c.streams, c.ats, c.lines from log_chunks c
         where ${all([...chunkConditions(f, r), ...past])} order by c.first_id ${order} limit ${window}),
       m as (select ${LINE_ID} as id, c.deployment_id, u.instance_id, u.stream, u.line, u.at from w as c ${LINES_OF_C}
-        where ${all(lineConditions(f, r))} order by c.first_id ${order}, u.ord ${order} limit ${opts.limit - out.length})
+        where ${all([...expandConditions(f), ...lineConditions(f, r)])} order by c.first_id ${order}, u.ord ${order} limit ${opts.limit - out.length})
       select (select coalesce(json_agg(json_build_array(id, deployment_id, instance_id, stream, line, at) order by id ${order}), '[]')::text from m) as page,
         (select ${opts.newest ? sql`min` : sql`max`}(first_id) from w) as edge, (select count(*) from w)::int as chunks`);
     const [row] = rowsOf(result);
@@ -109,7 +119,7 @@ export async function countLines(db: Db, f: LineFilter, r: IdRange, cap?: number
   const limit = cap !== undefined ? sql`limit ${cap + 1}` : sql``;
   const [row] = rowsOf(
     await db.execute(sql`select count(*)::int as n from (select 1 from log_chunks c ${LINES_OF_C}
-      where ${all([...chunkConditions(f, r), ...lineConditions(f, r)])} ${limit}) m`),
+      where ${all([...chunkConditions(f, r), ...expandConditions(f), ...lineConditions(f, r)])} ${limit}) m`),
   );
   return Number(row?.n ?? 0);
 }
