@@ -24,6 +24,7 @@ import type { Caller } from "../support/context";
 import { createTestDb } from "../support/test-db";
 import { actorOf, callerFor, makeUser } from "../support/actors";
 import { storedChunks, storedLines, type StoredChunk } from "../support/log-store";
+import { seededRandom } from "../support/seeded-random";
 
 let h: DbHandle & { url?: string };
 let api: Caller;
@@ -40,16 +41,6 @@ async function newService(): Promise<string> {
 
 const line = (serviceId: string, text: string, more: Partial<LogLine> = {}): LogLine => ({ serviceId, deploymentId: null, instanceId: null, stream: "stdout", line: text, at: new Date(), ...more });
 
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What every chunk must be: contiguous ids, arrays of one length, times and bytes that match its lines. */
 function expectWellFormed(chunks: StoredChunk[]): void {
@@ -183,7 +174,7 @@ describe("several writers", () => {
         while (writing) seen.push(await look());
       })();
       const batches: { first: number; lines: string[] }[] = [];
-      const rnd = random(7);
+      const rnd = seededRandom(7);
       // Four writers per handle, 25 batches each, sizes 1–60.
       const writer = async (db: DbHandle["db"], w: number) => {
         for (let b = 0; b < 25; b++) {
@@ -218,7 +209,7 @@ describe("reads across chunk boundaries", () => {
   beforeAll(async () => {
     sid = await newService();
     const other = await newService();
-    const rnd = random(4);
+    const rnd = seededRandom(4);
     const streams = ["stdout", "stderr", "build", "system"] as const;
     let i = 0;
     // Batches of different sizes, the service's lines mixed with another's: many chunks of many sizes.

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FastTextEncoderStream } from "@/server/api/text-encoder-stream";
+import { seededRandom } from "../support/seeded-random";
 
 async function encodeAll(stream: { readable: ReadableStream<Uint8Array>; writable: WritableStream<string> }, chunks: string[]): Promise<Buffer> {
   const out: Uint8Array[] = [];
@@ -23,21 +24,12 @@ async function encodeAll(stream: { readable: ReadableStream<Uint8Array>; writabl
   return Buffer.concat(out);
 }
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ["a", "data: ", "{\"x\":1}", "\n", "é", "日本", "🎉", "\ud83c", "\udf89", "\ud800", "\udc00", "\uFFFD", ""];
 
 describe("FastTextEncoderStream", () => {
   it("writes exactly what Node's TextEncoderStream writes, however the text is chunked", async () => {
-    const rnd = random(11);
+    const rnd = seededRandom(11);
     for (let round = 0; round < 300; round++) {
       const chunks = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () =>
         Array.from({ length: Math.floor(rnd() * 5) }, () => PIECES[Math.floor(rnd() * PIECES.length)]).join(""),
