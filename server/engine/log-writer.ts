@@ -33,11 +33,17 @@ const BATCH = 2000;
 const MAX_PENDING_LINES = 100_000;
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
+/** Where to cut UTF-8 `bytes` to keep at most `max` of them as whole characters (bytes is longer than max). */
+export function utf8CutPoint(bytes: Uint8Array, max: number): number {
+  let cut = max;
+  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // bytes[cut] would start the dropped part
+  return cut;
+}
+
 /** The first `max` bytes of `text` as whole characters, and how many bytes of it were left out. */
 export function cutUtf8(text: string, max: number): { kept: string; dropped: number } {
   const bytes = Buffer.from(text, "utf8");
-  let cut = max;
-  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // bytes[cut] would start the dropped part
+  const cut = utf8CutPoint(bytes, max);
   return { kept: bytes.subarray(0, cut).toString("utf8"), dropped: bytes.length - cut };
 }
 

@@ -1,4 +1,5 @@
 import "server-only";
+import { MAX_LINE_BYTES, utf8CutPoint } from "@/server/engine/log-writer";
 
 /**
  * Turns an output stream into lines. Splitting happens on bytes (a newline byte never occurs inside a
@@ -6,10 +7,9 @@ import "server-only";
  * `maxBytes` keeps its first `maxBytes` (cut on a character boundary) plus `…[truncated N bytes]`;
  * memory stays bounded however long the line runs. A trailing CR (CRLF output) is dropped. The lines
  * of one chunk share one time: they arrived together, and a `new Date()` per line was a visible part
- * of a chatty instance's cost (Next wraps the constructor in an IO check).
+ * of a chatty instance's cost (Next wraps the constructor in an IO check). Cut at MAX_LINE_BYTES, the
+ * log writer's limit, so what the pipeline stores is what was cut here.
  */
-export const MAX_LINE_BYTES = 16 * 1024;
-
 export class LineSplitter {
   private parts: Buffer[] = [];
   private kept = 0; // bytes held in `parts`
@@ -65,8 +65,7 @@ export class LineSplitter {
     this.kept = 0;
     this.total = 0;
     if (total > this.maxBytes) {
-      let cut = this.maxBytes;
-      while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--; // bytes[cut] would start the dropped part
+      const cut = utf8CutPoint(bytes, this.maxBytes);
       this.emit(`${bytes.subarray(0, cut).toString("utf8")}…[truncated ${total - cut} bytes]`, at);
       return;
     }
