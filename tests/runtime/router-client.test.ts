@@ -1,7 +1,8 @@
 /**
  * The router's client side (its own HTTP/1.x reader and writer, not node:http's server), spoken to
  * over raw sockets: pipelining, HTTP/1.0, Expect: 100-continue, HEAD, request bodies, and the
- * malformed requests it must refuse (request smuggling shapes included).
+ * malformed requests it must refuse (request smuggling shapes included). Run twice: client connections
+ * read through `onread` into a shared buffer (the default) and through 'data' events (the fallback).
  */
 import http from "node:http";
 import net from "node:net";
@@ -13,36 +14,6 @@ const INFO = { serviceId: "svc_web", serviceName: "web" };
 
 let router: HttpRouter;
 let upstream: http.Server;
-
-beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      if (req.url === "/stream") {
-        // No length: the router frames it for the client.
-        res.writeHead(200, { "content-type": "text/plain" });
-        res.write("part one, ");
-        res.end("part two");
-        return;
-      }
-      const payload = JSON.stringify({ method: req.method, url: req.url, bodyLength: body.length, body: body.toString() });
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
-      res.end(req.method === "HEAD" ? undefined : payload);
-    });
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
-  router = new HttpRouter({ port: 0, host: "127.0.0.1" });
-  await router.start();
-  router.setRoute(HOST, [{ id: "a", port: (upstream.address() as net.AddressInfo).port }], INFO);
-});
-
-afterAll(async () => {
-  await router.stop();
-  upstream.closeAllConnections();
-  await new Promise<void>((resolve) => upstream.close(() => resolve()));
-});
 
 type RawResponse = { status: number; headers: Record<string, string>; body: string };
 
@@ -130,7 +101,37 @@ function connect() {
 
 const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\n${extra}\r\n`;
 
-describe("the router's client side", () => {
+describe.each(["onread", "data"] as const)("the router's client side (%s reads)", (clientReads) => {
+  beforeAll(async () => {
+    upstream = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (req.url === "/stream") {
+          // No length: the router frames it for the client.
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.write("part one, ");
+          res.end("part two");
+          return;
+        }
+        const payload = JSON.stringify({ method: req.method, url: req.url, bodyLength: body.length, body: body.toString() });
+        res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
+        res.end(req.method === "HEAD" ? undefined : payload);
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    router = new HttpRouter({ port: 0, host: "127.0.0.1", clientReads });
+    await router.start();
+    router.setRoute(HOST, [{ id: "a", port: (upstream.address() as net.AddressInfo).port }], INFO);
+  });
+
+  afterAll(async () => {
+    await router.stop();
+    upstream.closeAllConnections();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
   it("answers pipelined requests in order on one connection", async () => {
     const c = connect();
     c.write(get("/a") + get("/b") + get("/c", "Connection: close\r\n"));
@@ -234,6 +235,29 @@ describe("the router's client side", () => {
     expect(r.status).toBe(status);
     expect(r.headers.connection).toBe("close");
     await c.closed();
+  });
+
+  it("keeps partial heads and body bytes intact while other connections read (one shared read buffer)", async () => {
+    // Each connection's first read is parsed in place in a buffer every client connection shares; what
+    // outlives that read (a partial head, body bytes buffered for a retry) must be a copy. The long
+    // requests on other connections in between overwrite the shared buffer past these bytes.
+    const pad = `X-Pad: ${"z".repeat(400)}\r\n`;
+    const posting = connect();
+    posting.write(`POST /kept-body HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 10\r\n\r\naaaaa`);
+    const partial = connect();
+    partial.write(`GET /kept-head HTTP/1.1\r\nHo`);
+    for (let i = 0; i < 3; i++) {
+      const other = connect();
+      other.write(get(`/other-${i}`, pad));
+      expect(JSON.parse((await other.response()).body).url).toBe(`/other-${i}`);
+      other.destroy();
+    }
+    posting.write("bbbbb");
+    expect(JSON.parse((await posting.response()).body)).toMatchObject({ url: "/kept-body", bodyLength: 10, body: "aaaaabbbbb" });
+    partial.write(`st: ${HOST}\r\n\r\n`);
+    expect(JSON.parse((await partial.response()).body).url).toBe("/kept-head");
+    posting.destroy();
+    partial.destroy();
   });
 
   it("keeps serving after a client vanishes mid-request", async () => {

@@ -595,6 +595,21 @@ describe("websocket passthrough", () => {
     await client.closed;
   });
 
+  it("pipes upgrades the same way when client connections are read through 'data' (the fallback)", async () => {
+    await router.stop();
+    router = new HttpRouter({ port: 0, host: "127.0.0.1", clientReads: "data" });
+    await router.start();
+    const echo = await startWsEcho("ws-data");
+    router.setRoute(HOST, [echo.upstream()], INFO);
+    const client = wsClient(router.port, HOST, "early");
+    expect(await client.received(1)).toEqual(["ws-data:early"]);
+    client.send("hello");
+    expect(await client.received(2)).toEqual(["ws-data:early", "ws-data:hello"]);
+    client.socket.end();
+    await echo.closed;
+    await client.closed;
+  });
+
   it("retries a refused upgrade on another instance and answers 404 for unknown hosts", async () => {
     const echo = await startWsEcho("ws2");
     router.setRoute(HOST, [{ id: "dead", port: await deadPort() }, echo.upstream()], INFO);

@@ -1,21 +1,24 @@
 import "server-only";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedDecoder } from "./chunked-decoder";
 import { rawResponse, reasonPhrase, textPage } from "./error-page";
 import { MAX_REQUEST_HEAD, parseRequestHead, type RequestHead } from "./request-head";
+import { UpgradedClient } from "./upgraded-client";
 
 /**
  * The client side of the router: one accepted TCP connection, read as a sequence of HTTP/1.x
  * requests, each handed to the router as a ClientRequest whose response is written straight to the
  * socket. This replaces node:http's server (IncomingMessage/ServerResponse streams per request),
  * which cost the router about twice nginx's CPU per proxied request. One request is served at a
- * time; pipelined requests wait in the buffer.
+ * time; pipelined requests wait in the buffer. Bytes arrive through `onRead` (a socket made with
+ * `onread`, see client-socket.ts) or, as a fallback, through 'data'.
  */
 
 export interface ClientHandler {
   onRequest(req: ClientRequest, remoteAddress: string): void;
-  /** The socket leaves this connection: the handler owns it (with `rest`, bytes after the head). */
-  onUpgrade(socket: Socket, head: RequestHead, remoteAddress: string, rest: Buffer): void;
+  /** The connection leaves this object: the handler owns it (with `rest`, bytes after the head). */
+  onUpgrade(socket: Duplex, head: RequestHead, remoteAddress: string, rest: Buffer): void;
 }
 
 /** Idle keep-alive connections (and clients slow to send a head) are closed after this long. */
@@ -44,20 +47,47 @@ export class ClientConnection {
   private readonly remoteAddress: string;
   private paused = false;
   private scheduled = false;
+  /** `buf` is a view of the shared read buffer (while parsing in onRead): whatever is kept is copied. */
+  private inShared = false;
+  /** After an upgrade on an `onread` socket: where its bytes go. */
+  private upgraded: UpgradedClient | null = null;
 
   constructor(
     readonly socket: Socket,
     private readonly handler: ClientHandler,
+    /** The socket reads through `onread` and calls onRead; otherwise its 'data' events are used. */
+    private readonly viaOnread = false,
   ) {
     const address = socket.remoteAddress ?? "";
     this.remoteAddress = address.startsWith("::ffff:") ? address.slice(7) : address;
     socket.setNoDelay(true);
     socket.setTimeout(CLIENT_IDLE_MS);
-    socket.on("data", this.onData);
+    if (!viaOnread) socket.on("data", this.onData);
     socket.on("drain", this.onDrain);
     socket.on("timeout", this.onTimeout);
     socket.on("error", this.onError);
     socket.on("close", this.onClose);
+  }
+
+  /** `onread` callback: `bytes` bytes in the shared read buffer, valid only during this call. */
+  onRead(bytes: number, shared: Buffer): boolean {
+    const upgraded = this.upgraded;
+    if (upgraded !== null) return upgraded.feed(shared.subarray(0, bytes));
+    if (this.state === S_HEAD && this.buf.length === 0) {
+      // The usual case, a whole request head in one read: parsed in place, nothing copied.
+      this.buf = shared.subarray(0, bytes);
+      this.inShared = true;
+      try {
+        this.parse();
+      } finally {
+        this.inShared = false;
+      }
+      // A partial head or pipelined bytes stay for later: they must not point into the shared buffer.
+      if (this.buf.length > 0 && this.buf.buffer === shared.buffer) this.buf = Buffer.from(this.buf);
+      return true;
+    }
+    this.onData(Buffer.from(shared.subarray(0, bytes)));
+    return true; // pausing is explicit (pause())
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -95,7 +125,14 @@ export class ClientConnection {
         if (parsed.method === "CONNECT") return this.refuse(405, "CONNECT is not supported");
         this.state = S_CLOSED;
         this.detach();
-        this.handler.onUpgrade(this.socket, parsed, this.remoteAddress, buf);
+        const rest = this.inShared ? Buffer.from(buf) : buf;
+        if (!this.viaOnread) {
+          this.handler.onUpgrade(this.socket, parsed, this.remoteAddress, rest);
+        } else {
+          // An `onread` socket emits no 'data': its bytes are fed to a stream the exchange can pipe.
+          this.upgraded = new UpgradedClient(this.socket);
+          this.handler.onUpgrade(this.upgraded, parsed, this.remoteAddress, rest);
+        }
         return;
       }
       const req = new ClientRequest(this, parsed);
@@ -117,7 +154,8 @@ export class ClientConnection {
       if (!withBody || this.state === S_CLOSED) {
         if (buf.length > 0 && this.state !== S_CLOSED) this.buf = this.buf.length === 0 ? buf : Buffer.concat([this.buf, buf]);
       } else if (buf.length > 0) {
-        this.body(buf, 0);
+        // Body bytes are handed on (buffered for a retry, or queued in a socket write): never the shared buffer.
+        this.body(this.inShared ? Buffer.from(buf) : buf, 0);
       }
       if (this.state === S_WAIT && this.buf.length > MAX_PIPELINED) this.pause();
     }

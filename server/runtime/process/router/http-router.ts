@@ -1,8 +1,10 @@
 import "server-only";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import type { Duplex } from "node:stream";
 import { noRoutePage, textPage } from "./error-page";
 import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
+import { CLIENT_READ_BUFFER_BYTES, rewrapWithOnread } from "./client-socket";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
@@ -20,6 +22,11 @@ export type HttpRouterOptions = {
   port: number;
   /** Default 0.0.0.0. */
   host?: string;
+  /**
+   * How client connections are read: "onread" (default, one shared buffer) or "data" events, the
+   * fallback used when an accepted handle cannot be moved (tests run both).
+   */
+  clientReads?: "onread" | "data";
 };
 
 export type SampleListener = (sample: RouterSample) => void;
@@ -42,6 +49,9 @@ export class HttpRouter implements ClientHandler {
   private readonly registry = new RouterMetrics();
   /** Every open client connection (upgraded ones too), so stop() can close them. */
   private readonly sockets = new Set<Socket>();
+  /** Every client connection reads into this one buffer (reads are handled one at a time). */
+  private readonly readBuffer = Buffer.alloc(CLIENT_READ_BUFFER_BYTES);
+  private readonly viaOnread: boolean;
   private sampleListeners: readonly SampleListener[] = [];
   /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
   lastError: unknown = null;
@@ -52,7 +62,9 @@ export class HttpRouter implements ClientHandler {
     }
     this.requestedPort = opts.port;
     this.host = opts.host ?? "0.0.0.0";
-    this.server = net.createServer({ noDelay: true }, this.onConnection);
+    this.viaOnread = opts.clientReads !== "data";
+    // Paused on accept: the connection's handle moves into a socket that reads through `onread`.
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, this.onConnection);
   }
 
   /** The port listened on (the real one once started, also when 0 was asked for). */
@@ -173,11 +185,17 @@ export class HttpRouter implements ClientHandler {
     return this;
   }
 
-  private readonly onConnection = (socket: Socket): void => {
+  private readonly onConnection = (accepted: Socket): void => {
+    let conn: ClientConnection | null = null;
+    const rewrapped = this.viaOnread
+      ? rewrapWithOnread(accepted, this.server, this.readBuffer, (bytes, buffer) => conn === null || conn.onRead(bytes, buffer))
+      : null;
+    const socket = rewrapped ?? accepted;
     const sockets = this.sockets;
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    new ClientConnection(socket, this);
+    conn = new ClientConnection(socket, this, rewrapped !== null);
+    if (rewrapped === null) accepted.resume();
   };
 
   onRequest(req: ClientRequest, remoteAddress: string): void {
@@ -201,7 +219,7 @@ export class HttpRouter implements ClientHandler {
     }
   }
 
-  onUpgrade(socket: Socket, request: RequestHead, remoteAddress: string, rest: Buffer): void {
+  onUpgrade(socket: Duplex, request: RequestHead, remoteAddress: string, rest: Buffer): void {
     const start = performance.now();
     const headers = requestHead(request.method, request.url, request.raw, remoteAddress, true);
     const route = this.table.lookup(scan.host);
