@@ -383,11 +383,13 @@ async function main() {
       const ratio = slip.rps / n.rps;
       // Same-round ratios: each pair ran minutes apart at most, so load from elsewhere cancels out more.
       const perRound = results.get("slipway").map((r, i) => r.rps / results.get(n.name)[i].rps);
+      const p99PerRound = results.get("slipway").map((r, i) => r.p99 / results.get(n.name)[i].p99);
       const verdict = ratio >= STRETCH_RATIO ? "meets the stretch goal" : ratio >= GOAL_RATIO ? "meets the goal" : "BELOW the goal";
       console.log(
         `slipway / ${n.name}: ${ratio.toFixed(2)}× req/s (goal ≥ ${GOAL_RATIO}×, stretch ≥ ${STRETCH_RATIO.toFixed(1)}×: ${verdict}); ` +
           `p99 ${fmt(slip.p99, 2)} vs ${fmt(n.p99, 2)} ms (${slip.p99 <= n.p99 ? "no worse" : "WORSE"}); ` +
-          `CPU per request ${(slip.cpu / n.cpu).toFixed(2)}× nginx's; per-round ratios ${perRound.map((x) => x.toFixed(2)).join(", ")}`,
+          `CPU per request ${(slip.cpu / n.cpu).toFixed(2)}× nginx's; per-round req/s ratios ${perRound.map((x) => x.toFixed(2)).join(", ")}, ` +
+          `p99 ratios ${p99PerRound.map((x) => x.toFixed(2)).join(", ")} (below 1: faster than nginx)`,
       );
     }
   }
