@@ -26,6 +26,7 @@
 //   BENCH_RUN_COMMAND  sets the service's run.command (default: none, Slipway detects `npm start`);
 //                      e.g. "node server.js" shows how much of the rollout is npm's own start-up
 //   SLIPWAY_NEXT_DIST  Next's output folder (default .next); built there and served from there.
+//   BENCH_CPU_PROF     a folder: the console writes a CPU profile there when it stops (sampled every 250 µs)
 //
 // Plain Node ESM. Everything it starts (console, deployed instances, load generator, temp folders) is
 // stopped and removed on exit, Ctrl-C included; at the end it checks that nothing listens on the
@@ -102,6 +103,7 @@ function startConsole({ root, routerPort }) {
       SLIPWAY_ADMIN_PASSWORD: PASSWORD,
     },
     timeoutMs: START_TIMEOUT_MS,
+    nodeArgs: process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, "--cpu-prof-interval=250"] : [],
   });
 }
 

@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { handOver } from "@/server/runtime/process/sandbox";
+import { sandboxCapabilities } from "@/server/runtime/process/sandbox";
 import type { InstanceSpec, LimitsEvent, LogEvent, SpawnEvent, StateEvent, Supervisor } from "@/server/runtime/process/supervisor";
 
 export const IS_ROOT = process.getuid?.() === 0;
@@ -41,7 +41,9 @@ export function makeRuntimeDirs(label: string): RuntimeDirs {
   fs.mkdirSync(writable, { mode: 0o755 });
   fs.mkdirSync(data, { mode: 0o700 });
   fs.chmodSync(data, 0o700);
-  handOver(writable);
+  // Empty: the folder itself is all there is to hand over.
+  const appUser = sandboxCapabilities().user;
+  if (appUser) fs.chownSync(writable, appUser.uid, appUser.gid);
   const keyFile = path.join(data, "secret.key");
   const keyContent = `fake-key-${crypto.randomBytes(12).toString("hex")}`;
   fs.writeFileSync(keyFile, keyContent, { mode: 0o600 });

@@ -178,7 +178,7 @@ export class ProcessRuntime implements Runtime {
       const writableDir = path.join(this.o.workDir, "instances", id);
       fs.mkdirSync(writableDir, { recursive: true });
       const env = this.instanceVariables(s, t, v.revision, port, writableDir);
-      handOver(writableDir);
+      await handOver(writableDir);
       this.supervisor.start({
         instanceId: id,
         serviceId: s.id,

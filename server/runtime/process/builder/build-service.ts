@@ -102,7 +102,7 @@ async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands,
   }
   fs.mkdirSync(path.join(tmp, ".home"), { recursive: true });
   const fileEnv = writeBuildFiles(tmp, files);
-  handOver(tmp);
+  await handOver(tmp);
   return fileEnv;
 }
 
