@@ -18,6 +18,9 @@ afterAll(async () => {
 });
 
 const HOST = "web.staging.shop.localhost";
+// The slow build's command, unique to this run: the leftover check scans every process on the machine,
+// and other test files (running at the same time) start their own `sleep 300`.
+const SLOW_SECONDS = `300.${process.pid}`;
 
 it("cancels a running deployment (killing its build) and a queued one, keeping the old version; delete stops everything", async () => {
   const { api, env } = await makeEnvironment(h);
@@ -26,7 +29,7 @@ it("cancels a running deployment (killing its build) and a queued one, keeping t
   const first = await api.deployment.create({ environmentId: env.id });
   expect((await waitForDeployment(h, first.id)).status).toBe("DEPLOYED");
 
-  await api.service.update({ serviceId: svc.id, spec: { ...spec, build: { command: "sleep 300" } } });
+  await api.service.update({ serviceId: svc.id, spec: { ...spec, build: { command: `sleep ${SLOW_SECONDS}` } } });
   const slow = await api.deployment.create({ environmentId: env.id });
   // A second, different request waits behind it in the queue.
   await api.service.update({ serviceId: svc.id, spec: { ...spec, build: { command: "sleep 301" } } });
@@ -45,10 +48,10 @@ it("cancels a running deployment (killing its build) and a queued one, keeping t
   const canceled = await waitForDeployment(h, slow.id, 30_000);
   expect(canceled.status).toBe("CANCELED");
   expect((await getVia(rt.runtime.router.port, HOST)).body).toBe("hello\n");
-  // The killed build left no `sleep 300` behind.
+  // The killed build left no sleep behind.
   const sleeps = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p) && (() => {
     try {
-      return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes("sleep\u0000300");
+      return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`sleep\u0000${SLOW_SECONDS}`);
     } catch {
       return false;
     }
