@@ -11,10 +11,12 @@ import { LineSplitter } from "@/server/runtime/process/supervisor/line-splitter"
 import { allocatePort, isPortFree } from "@/server/runtime/process/supervisor/ports";
 import {
   groupMembers,
+  groupMembersAsync,
   isAlive,
   killProcessGroupIfSame,
   processStartTime,
   signalGroup,
+  signalGroupExceptLeader,
 } from "@/server/runtime/process/supervisor/process-identity";
 import { RestartPolicy } from "@/server/runtime/process/supervisor/restart-policy";
 import { waitUntil } from "../support/runtime-apps";
@@ -178,6 +180,23 @@ describe("process identity", () => {
   it("never signals group 0 or 1", () => {
     expect(() => killProcessGroupIfSame({ pid: 1, startTime: "1" })).toThrow(/refusing/);
     expect(() => signalGroup(0, "SIGTERM")).toThrow(/refusing/);
+  });
+
+  it("finds a group's members without blocking (async scan) and signals all but the leader", async () => {
+    // SIGKILL: had the leader been signalled too, it would be gone.
+    const leader = spawn("/bin/sh", ["-c", "sleep 299 & read _; exit 0"], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+    const pid = leader.pid!;
+    try {
+      await waitUntil("the sleeper to start", () => groupMembers(pid).length === 2);
+      expect((await groupMembersAsync(pid)).sort()).toEqual(groupMembers(pid).sort());
+      const [sleeper] = (await groupMembersAsync(pid)).filter((p) => p !== pid);
+      expect(await signalGroupExceptLeader(pid, "SIGKILL")).toBe(true);
+      await waitUntil("the sleeper to die", () => !isAlive(sleeper));
+      expect(isAlive(pid)).toBe(true);
+      await expect(signalGroupExceptLeader(0, "SIGTERM")).rejects.toThrow(/refusing/);
+    } finally {
+      leader.kill("SIGKILL");
+    }
   });
 
   it("kills the leftover members of a group whose leader is gone", async () => {

@@ -6,7 +6,7 @@ import { createLimits, type AppliedLimits, type CgroupKind } from "./cgroups";
 import { waitForHealthy, waitForStable } from "./health";
 import { launchInstance, type Launched } from "./launch";
 import { LineSplitter } from "./line-splitter";
-import { groupMembers, isAlive, processStartTime, signalGroup } from "./process-identity";
+import { groupMembersAsync, isAlive, processStartTime, signalGroup, signalGroupExceptLeader } from "./process-identity";
 import { RestartPolicy, type RestartOptions } from "./restart-policy";
 
 /**
@@ -249,14 +249,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.setState(inst, "running", { reason: port !== null ? `healthy after ${result.ms} ms` : `stable for ${result.ms} ms` });
     } else if (result.reason === "timeout") {
       run.failReason = `not ready: ${result.detail}`;
-      this.signalRun(run, "SIGKILL");
+      await this.signalRun(run, "SIGKILL");
     }
   }
 
   /** Signals the run's group, unless the group is certainly gone (then its id may belong to someone else). */
-  private signalRun(run: Run, signal: NodeJS.Signals, exceptLeader = false): void {
-    if (run.exit !== null && groupMembers(run.pid).length === 0) return;
-    signalGroup(run.pid, signal, { exceptLeader });
+  private async signalRun(run: Run, signal: NodeJS.Signals, exceptLeader = false): Promise<void> {
+    if (run.exit !== null && (await groupMembersAsync(run.pid)).length === 0) return;
+    if (exceptLeader) await signalGroupExceptLeader(run.pid, signal);
+    else signalGroup(run.pid, signal);
   }
 
   private async onExit(inst: Instance, run: Run, exit: InstanceExit): Promise<void> {
@@ -264,7 +265,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     run.ready.abort();
     if (inst.stopRequested) return; // stop() takes it from here
     // Helpers the app left behind (possible without bubblewrap) would hold its port and outlive it.
-    this.signalRun(run, "SIGKILL");
+    await this.signalRun(run, "SIGKILL");
     await this.drain(run);
     if (inst.stopRequested || inst.run !== run) return;
     inst.run = null;
@@ -304,10 +305,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       run.ready.abort();
       this.setState(inst, "stopping");
       // Under bubblewrap the leader is bwrap: SIGTERM to it would SIGKILL the sandbox, so it goes to the processes inside.
-      this.signalRun(run, "SIGTERM", run.sandboxed);
+      await this.signalRun(run, "SIGTERM", run.sandboxed);
       if (!(await this.waitGone(run, graceMs))) {
         reason = `did not exit within ${graceMs} ms of SIGTERM; killed`;
-        this.signalRun(run, "SIGKILL");
+        await this.signalRun(run, "SIGKILL");
         if (!(await this.waitGone(run, KILL_WAIT_MS))) reason = `still present ${KILL_WAIT_MS} ms after SIGKILL`;
       }
       await this.drain(run);
@@ -323,7 +324,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private async waitGone(run: Run, ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
     for (;;) {
-      if (run.exit !== null && groupMembers(run.pid).length === 0) return true;
+      if (run.exit !== null && (await groupMembersAsync(run.pid)).length === 0) return true;
       if (Date.now() >= deadline) return false;
       await sleep(POLL_MS);
     }
