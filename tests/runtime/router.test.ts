@@ -610,6 +610,57 @@ describe("websocket passthrough", () => {
     await client.closed;
   });
 
+  it.each(["onread", "data"] as const)("carries 16 MiB each way through an upgraded connection, more than the socket buffers hold (%s reads)", async (clientReads) => {
+    // More than the socket buffers hold: hops fill up and must go on once drained.
+    const TOTAL = 16 * 1024 * 1024;
+    if (clientReads === "data") {
+      await router.stop();
+      router = new HttpRouter({ port: 0, host: "127.0.0.1", clientReads });
+      await router.start();
+    }
+    const u = await startUpstream("bulk");
+    let upstreamGot = 0;
+    const upstreamDone = new Promise<void>((resolve) => {
+      u.server.on("upgrade", (_req: http.IncomingMessage, socket: net.Socket) => {
+        liveSockets.add(socket);
+        socket.on("error", () => {});
+        socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: bulk\r\nConnection: Upgrade\r\n\r\n");
+        socket.write(Buffer.alloc(TOTAL, 0x61));
+        socket.on("data", (d: Buffer) => {
+          upstreamGot += d.length;
+          if (upstreamGot >= TOTAL) resolve();
+        });
+      });
+    });
+    router.setRoute(HOST, [u.upstream()], INFO);
+    const client = net.connect(router.port, "127.0.0.1");
+    liveSockets.add(client);
+    client.on("error", () => {});
+    let head = "";
+    let clientGot = 0;
+    const clientDone = new Promise<void>((resolve) => {
+      client.on("data", (d: Buffer) => {
+        if (head === "" || !head.includes("\r\n\r\n")) {
+          head += d.toString("latin1");
+          const end = head.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          clientGot += head.length - end - 4;
+          head = head.slice(0, end + 4);
+        } else {
+          clientGot += d.length;
+        }
+        if (clientGot >= TOTAL) resolve();
+      });
+    });
+    client.write(`GET /bulk HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: bulk\r\nConnection: Upgrade\r\n\r\n`);
+    client.write(Buffer.alloc(TOTAL, 0x62));
+    await Promise.all([upstreamDone, clientDone]);
+    expect(head).toMatch(/^HTTP\/1.1 101/);
+    expect(upstreamGot).toBe(TOTAL);
+    expect(clientGot).toBe(TOTAL);
+    client.destroy();
+  });
+
   it("retries a refused upgrade on another instance and answers 404 for unknown hosts", async () => {
     const echo = await startWsEcho("ws2");
     router.setRoute(HOST, [{ id: "dead", port: await deadPort() }, echo.upstream()], INFO);

@@ -21,7 +21,9 @@ export class UpgradedClient extends Duplex {
   }
 
   override _read(): void {
-    if (this.socket.isPaused()) this.socket.resume();
+    // Reading may have stopped because feed() returned false (which does not mark the socket paused):
+    // resume() restarts an `onread` socket's reads whenever they are stopped.
+    this.socket.resume();
   }
 
   override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
