@@ -17,10 +17,6 @@ function readStat(pid: number): ProcStat | null {
   } catch {
     return null;
   }
-  return parseStat(pid, raw);
-}
-
-function parseStat(pid: number, raw: string): ProcStat {
   // Field 2 (comm) is in parentheses and may itself contain spaces and parentheses.
   const fields = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
   // fields[0] is field 3 (state); field 22 (start time, clock ticks since boot) is fields[19].
