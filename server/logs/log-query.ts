@@ -3,16 +3,15 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { rowsOf } from "@/db/rows-of";
 import { badField } from "@/server/errors/app-error";
+import { lineId, linesOf } from "./chunk-lines";
 import { toPostgresRegex } from "./log-pattern";
 import type { LogRow, LogStream } from "./log-schemas";
 
 export type LineFilter = { serviceId: string; deploymentId?: string; instanceId?: string; stream?: LogStream; text?: string; regex: boolean };
 export type IdRange = { afterId?: number; beforeId?: number; upToId?: number; from?: Date; to?: Date };
 
-/** A line's id: its chunk's first id plus its place in the chunk. */
-const LINE_ID = sql`(c.first_id + u.ord - 1)`;
-/** Expands chunk `c` into lines `u` (`line`, `instance_id`, `stream`, `at`, `ord` from 1). */
-const LINES_OF_C = sql`cross join lateral unnest(c.lines, c.instance_ids, c.streams, c.ats) with ordinality as u(line, instance_id, stream, at, ord)`;
+const LINE_ID = lineId("c");
+const LINES_OF_C = linesOf("c");
 
 /**
  * The chunk conditions of a filter and a window of ids / times, on chunk `c`: they use the

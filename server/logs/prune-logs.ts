@@ -4,6 +4,7 @@ import type { Db } from "@/db/client";
 import { rowsOf } from "@/db/rows-of";
 import { logCounters } from "./log-counters";
 import type { LogRetention } from "./log-config";
+import { lineId } from "./chunk-lines";
 import { removeLines } from "./remove-lines";
 
 /** Every service id that has lines, by skipping through the (service_id, first_id) index: no full scan. */
@@ -40,7 +41,7 @@ async function pruneBySize(db: Db, serviceId: string, maxBytes: number): Promise
   );
   if (!crossing) return 0;
   const [edge] = rowsOf(
-    await db.execute(sql`select c.first_id + u.ord - 1 as id
+    await db.execute(sql`select ${lineId("c")} as id
       from log_chunks c, lateral (select ord, sum(octet_length(line)) over (order by ord desc) as newer from unnest(c.lines) with ordinality as x(line, ord)) u
       where c.first_id = ${Number(crossing.first_id)} and u.newer + ${Number(crossing.newer_before)}::bigint > ${maxBytes} order by u.ord desc limit 1`),
   );
@@ -50,7 +51,7 @@ async function pruneBySize(db: Db, serviceId: string, maxBytes: number): Promise
     serviceId,
     chunks: sql`g.first_id <= ${Number(crossing.first_id)}`,
     mayKeep: sql`g.last_id > ${edgeId}`,
-    keep: sql`g.first_id + u.ord - 1 > ${edgeId}`,
+    keep: sql`${lineId("g")} > ${edgeId}`,
   });
 }
 
