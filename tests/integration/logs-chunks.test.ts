@@ -22,7 +22,7 @@ import { countLines, idFromNewest, type IdRange, type LineFilter } from "@/serve
 import type { LogRow } from "@/server/logs/log-schemas";
 import type { Caller } from "../support/context";
 import { createTestDb } from "../support/test-db";
-import { actorOf, callerFor, makeUser } from "../support/actors";
+import { makeEnvironment } from "../support/actors";
 import { storedChunks, storedLines, type StoredChunk } from "../support/log-store";
 import { seededRandom } from "../support/seeded-random";
 
@@ -56,11 +56,9 @@ function expectWellFormed(chunks: StoredChunk[]): void {
 
 beforeAll(async () => {
   h = await createTestDb();
-  const owner = await makeUser(h.db);
-  api = callerFor(h.db, actorOf(owner));
-  const org = await api.organization.create({ name: "Chunks", slug: "chunks-org" });
-  const project = await api.project.create({ orgId: org.id, name: "shop" });
-  envId = (await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" })).id;
+  const made = await makeEnvironment(h, "chunks-org");
+  api = made.api;
+  envId = made.env.id;
 });
 afterAll(async () => h?.close());
 

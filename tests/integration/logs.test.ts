@@ -16,7 +16,7 @@ import { watchLogsInput } from "@/server/logs/log-schemas";
 import { logDownloadResponse } from "@/server/logs/download-response";
 import type { Caller } from "../support/context";
 import { createTestDb } from "../support/test-db";
-import { actorOf, callerFor, makeUser } from "../support/actors";
+import { actorOf, callerFor, makeEnvironment, makeUser } from "../support/actors";
 import { caught } from "../support/trpc-errors";
 import { makeToken } from "../support/fixtures";
 import { items } from "../support/log-events";
@@ -43,11 +43,10 @@ const stored = (serviceId: string) => storedLines(h.db, serviceId);
 
 beforeAll(async () => {
   h = await createTestDb();
-  owner = await makeUser(h.db);
-  api = callerFor(h.db, actorOf(owner));
-  const org = await api.organization.create({ name: "Logs", slug: "logs-org" });
-  const project = await api.project.create({ orgId: org.id, name: "shop" });
-  envId = (await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" })).id;
+  const made = await makeEnvironment(h, "logs-org");
+  owner = made.user;
+  api = made.api;
+  envId = made.env.id;
 });
 afterAll(async () => h?.close());
 

@@ -13,7 +13,7 @@ import { pickResolution, ROW_BUDGET } from "@/server/metrics/pick-resolution";
 import { combine, emptyLatency, toPoint, type MetricPoint } from "@/server/metrics/sample-math";
 import { retentionMs } from "@/server/metrics/metric-config";
 import { createTestDb } from "../support/test-db";
-import { actorOf, callerFor, makeUser } from "../support/actors";
+import { callerFor, makeEnvironment } from "../support/actors";
 import { caught } from "../support/trpc-errors";
 
 let h: DbHandle;
@@ -28,11 +28,9 @@ const DAY = 24 * HOUR;
 
 beforeAll(async () => {
   h = await createTestDb();
-  const user = await makeUser(h.db);
-  api = callerFor(h.db, actorOf(user));
-  const org = await api.organization.create({ name: "metrics", slug: "metrics" });
-  const project = await api.project.create({ orgId: org.id, name: "shop" });
-  const env = await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" });
+  const made = await makeEnvironment(h, "metrics");
+  api = made.api;
+  const env = made.env;
   envId = env.id;
   const spec = { source: { path: "./examples/hello-node" }, port: 8080 };
   web = await api.service.create({ environmentId: env.id, name: "web", type: "application", spec });

@@ -33,3 +33,13 @@ export async function userByEmail(db: Db, email: string) {
   const [u] = await db.select().from(users).where(eq(users.email, email));
   return u;
 }
+
+/** An owner with an org, project "shop" and environment "staging", and a caller acting as them. */
+export async function makeEnvironment(h: { db: Db }, slug = `org-${Math.random().toString(36).slice(2, 8)}`) {
+  const user = await makeUser(h.db);
+  const api = callerFor(h.db, actorOf(user));
+  const org = await api.organization.create({ name: slug, slug });
+  const project = await api.project.create({ orgId: org.id, name: "shop" });
+  const env = await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" });
+  return { user, api, org, project, env };
+}

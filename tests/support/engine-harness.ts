@@ -10,9 +10,9 @@ import { busWaiter } from "@/server/engine/bus-waiter";
 import { TERMINAL, type DeploymentStatus } from "@/server/engine/deployment-status";
 import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
 import { ensureWorkDir } from "@/server/config/work-dir";
-import { actorOf, callerFor, makeUser } from "./actors";
 
 export { EXAMPLES, getVia } from "./examples";
+export { makeEnvironment } from "./actors";
 
 /** A real engine + process runtime (router on an ephemeral port) over a test database. */
 export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: number } = {}) {
@@ -42,15 +42,6 @@ export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: num
   };
 }
 
-/** An owner with an org, project "shop" and environment "staging", and a caller acting as them. */
-export async function makeEnvironment(h: DbHandle, slug = `org-${Math.random().toString(36).slice(2, 8)}`) {
-  const user = await makeUser(h.db);
-  const api = callerFor(h.db, actorOf(user));
-  const org = await api.organization.create({ name: slug, slug });
-  const project = await api.project.create({ orgId: org.id, name: "shop" });
-  const env = await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" });
-  return { user, api, org, project, env };
-}
 
 /** Waits (on the event bus, not a sleep loop) until a deployment reaches a terminal status. */
 export async function waitForDeployment(h: DbHandle, id: string, timeoutMs = 60_000): Promise<typeof deployments.$inferSelect> {
