@@ -2,7 +2,9 @@
 //
 // Compares, in one run and interleaved (the machine is small and noisy), the throughput and latency of
 //   direct  — the load generator straight to a tiny node:http app,
-//   slipway — through Slipway's HttpRouter (server/runtime/process/router), in its own process,
+//   slipway — through Slipway's HttpRouter (server/runtime/process/router), in its own process, with
+//             its default data plane (the native one when built: scripts/build-native-router.mjs),
+//   slipway-js — the same router with the JS data plane only (SLIPWAY_ROUTER_DATA_PLANE=js),
 //   nginx   — through nginx (apt) with a keep-alive upstream, `worker_processes 1` and `auto`.
 // Load generator, proxy and app are separate processes, as in production. Load: wrk (apt) with one
 // thread and 20 keep-alive connections; without wrk, a Node keep-alive load generator in its own process.
@@ -11,7 +13,7 @@
 // Environment (all optional):
 //   BENCH_DURATION   seconds measured per target and round (default 10)   BENCH_WARMUP  seconds (default 2)
 //   BENCH_ROUNDS     rounds over all targets (default 3; the table shows medians) BENCH_CONNECTIONS (default 20)
-//   BENCH_TARGETS    comma list of direct,slipway,nginx,nginx-auto (default all)
+//   BENCH_TARGETS    comma list of direct,slipway,slipway-js,nginx,nginx-auto (default all)
 //   BENCH_ROUTER_NODE_ARGS  Node options for the router process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //
 // Traffic goes to 127.0.0.1 only. Everything it starts (app, router, nginx, load generator, temp
@@ -30,7 +32,7 @@ const DURATION = intEnv("BENCH_DURATION", 10);
 const WARMUP = intEnv("BENCH_WARMUP", 2);
 const ROUNDS = intEnv("BENCH_ROUNDS", 3);
 const CONNECTIONS = intEnv("BENCH_CONNECTIONS", 20);
-const TARGETS = (process.env.BENCH_TARGETS || "direct,slipway,nginx,nginx-auto").split(",").map((s) => s.trim());
+const TARGETS = (process.env.BENCH_TARGETS || "direct,slipway,slipway-js,nginx,nginx-auto").split(",").map((s) => s.trim());
 const HOSTNAME = "web.bench.slipway.localhost";
 const GOAL_RATIO = 0.8;
 const STRETCH_RATIO = 1.0;
@@ -92,10 +94,10 @@ server.listen(Number(process.env.PORT), "127.0.0.1", () => console.log("app read
 
 const ROUTER_RUNNER = `
 import { HttpRouter } from "./router.mjs";
-const router = new HttpRouter({ port: Number(process.env.ROUTER_PORT), host: "127.0.0.1" });
+const router = new HttpRouter({ port: Number(process.env.ROUTER_PORT), host: "127.0.0.1", dataPlane: process.env.DATA_PLANE || undefined });
 await router.start();
 router.setRoute(process.env.ROUTE_HOST, [{ id: "app", port: Number(process.env.APP_PORT) }], { serviceId: "svc_bench", serviceName: "web" });
-console.log("router ready");
+console.log("router ready, data plane: " + router.dataPlane);
 process.once("SIGTERM", async () => {
   const m = router.metrics("svc_bench");
   // 499s are wrk closing its connections mid-request when a run ends.
@@ -104,6 +106,10 @@ process.once("SIGTERM", async () => {
   process.exit(0);
 });
 `;
+
+function nativeAddon() {
+  return process.env.SLIPWAY_ROUTER_ADDON || path.join(ROOT, "server/runtime/process/router/native/target/release/libslipway_router.so");
+}
 
 async function bundleRouter(dir) {
   let esbuild;
@@ -298,14 +304,20 @@ async function main() {
 
   const targets = [];
   if (TARGETS.includes("direct")) targets.push({ name: "direct", port: appPort, pid: null });
-  if (TARGETS.includes("slipway")) {
+  for (const [name, plane] of [
+    ["slipway", ""],
+    ["slipway-js", "js"],
+  ]) {
+    if (!TARGETS.includes(name)) continue;
     const port = await freePort();
     const nodeArgs = (process.env.BENCH_ROUTER_NODE_ARGS || "").split(" ").filter(Boolean);
-    const proc = await startChild("router", process.execPath, [...nodeArgs, path.join(tempDir, "run-router.mjs")], {
+    const proc = await startChild(name, process.execPath, [...nodeArgs, path.join(tempDir, "run-router.mjs")], {
       ready: /router ready/,
-      env: { ROUTER_PORT: String(port), APP_PORT: String(appPort), ROUTE_HOST: HOSTNAME },
+      // The addon is found from the checkout (the runner lives in a temp folder).
+      env: { ROUTER_PORT: String(port), APP_PORT: String(appPort), ROUTE_HOST: HOSTNAME, DATA_PLANE: plane, SLIPWAY_ROUTER_ADDON: nativeAddon() },
     });
-    targets.push({ name: "slipway", port, pid: proc.child.pid, proc });
+    console.log(`${name}: ${/data plane: (\w+)/.exec(proc.output())?.[1] ?? "?"} data plane`);
+    targets.push({ name, port, pid: proc.child.pid, proc });
   }
   for (const [name, workers] of [
     ["nginx", "1"],
@@ -341,10 +353,9 @@ async function main() {
   }
 
   for (const t of targets) await stopChild(t.proc);
-  const routerTarget = targets.find((t) => t.name === "slipway");
-  if (routerTarget) {
+  for (const routerTarget of targets.filter((t) => t.name.startsWith("slipway"))) {
     const m = /router metrics (.*)/.exec(routerTarget.proc.output());
-    if (m) console.log(`router's own metrics: ${m[1]}`);
+    if (m) console.log(`${routerTarget.name}'s own metrics: ${m[1]}`);
   }
   await stopChild(app);
 
@@ -374,19 +385,18 @@ async function main() {
   }
   console.log(`(medians of ${ROUNDS} round(s), best = highest round; proxy µs/req = CPU time of the proxy's processes per request)`);
 
-  const slip = summary.find((s) => s.name === "slipway");
-  if (slip) {
+  for (const slip of summary.filter((s) => s.name.startsWith("slipway"))) {
     for (const key of ["nginx", "nginx-auto"]) {
       const t = targets.find((x) => x.key === key);
       const n = t && summary.find((s) => s.name === t.name);
       if (!n) continue;
       const ratio = slip.rps / n.rps;
       // Same-round ratios: each pair ran minutes apart at most, so load from elsewhere cancels out more.
-      const perRound = results.get("slipway").map((r, i) => r.rps / results.get(n.name)[i].rps);
-      const p99PerRound = results.get("slipway").map((r, i) => r.p99 / results.get(n.name)[i].p99);
+      const perRound = results.get(slip.name).map((r, i) => r.rps / results.get(n.name)[i].rps);
+      const p99PerRound = results.get(slip.name).map((r, i) => r.p99 / results.get(n.name)[i].p99);
       const verdict = ratio >= STRETCH_RATIO ? "meets the stretch goal" : ratio >= GOAL_RATIO ? "meets the goal" : "BELOW the goal";
       console.log(
-        `slipway / ${n.name}: ${ratio.toFixed(2)}× req/s (goal ≥ ${GOAL_RATIO}×, stretch ≥ ${STRETCH_RATIO.toFixed(1)}×: ${verdict}); ` +
+        `${slip.name} / ${n.name}: ${ratio.toFixed(2)}× req/s (goal ≥ ${GOAL_RATIO}×, stretch ≥ ${STRETCH_RATIO.toFixed(1)}×: ${verdict}); ` +
           `p99 ${fmt(slip.p99, 2)} vs ${fmt(n.p99, 2)} ms (${slip.p99 <= n.p99 ? "no worse" : "WORSE"}); ` +
           `CPU per request ${(slip.cpu / n.cpu).toFixed(2)}× nginx's; per-round req/s ratios ${perRound.map((x) => x.toFixed(2)).join(", ")}, ` +
           `p99 ratios ${p99PerRound.map((x) => x.toFixed(2)).join(", ")} (below 1: faster than nginx)`,

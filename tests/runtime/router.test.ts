@@ -300,6 +300,22 @@ describe("error pages", () => {
 });
 
 describe("rollouts", () => {
+  it("closes its idle connections to an instance no route names any more, so the instance can stop", async () => {
+    const old = await startUpstream("old");
+    const next = await startUpstream("new");
+    let open = 0;
+    old.server.on("connection", (socket: net.Socket) => {
+      open++;
+      socket.on("close", () => open--);
+    });
+    router.setRoute(HOST, [old.upstream()], INFO);
+    expect(json(await send(router.port, { host: HOST })).upstream).toBe("old");
+    expect(open).toBe(1); // kept alive in the router's pool
+    router.setRoute(HOST, [next.upstream()], INFO);
+    await waitUntil(() => open === 0, "the router closed its idle connection to the old instance");
+    expect(json(await send(router.port, { host: HOST })).upstream).toBe("new");
+  });
+
   it("lets a request in flight finish on the old instance while new requests go to the new set", async () => {
     const old = await startUpstream("old");
     const next = await startUpstream("new");
