@@ -112,7 +112,7 @@ unsafe fn throw(env: napi_env, code: &str, msg: &str) -> napi_value {
 }
 
 fn with_shared<T>(id: f64, f: impl FnOnce(&Arc<Shared>) -> T) -> Option<T> {
-    let list = INSTANCES.lock().unwrap();
+    let list = lock(&INSTANCES);
     let inst = list.get(id as usize)?.as_ref()?;
     Some(f(&inst.shared))
 }
@@ -171,14 +171,14 @@ unsafe extern "C" fn start(env: napi_env, info: napi_callback_info) -> napi_valu
         close_fd(listen_fd);
         return throw(env, "EAGAIN", "could not start the router's thread");
     };
-    let mut list = INSTANCES.lock().unwrap();
+    let mut list = lock(&INSTANCES);
     list.push(Some(Instance { shared, thread: Some(thread), port: bound, notify_r }));
     number(env, (list.len() - 1) as f64)
 }
 
 unsafe extern "C" fn port(env: napi_env, info: napi_callback_info) -> napi_value {
     let a = args(env, info);
-    let list = INSTANCES.lock().unwrap();
+    let list = lock(&INSTANCES);
     match list.get(a.num(0) as usize).and_then(|i| i.as_ref()) {
         Some(inst) => number(env, inst.port as f64),
         None => number(env, -1.0),
@@ -188,7 +188,7 @@ unsafe extern "C" fn port(env: napi_env, info: napi_callback_info) -> napi_value
 /** The read end of the handoff pipe (the JS side owns and closes it). */
 unsafe extern "C" fn notify_fd(env: napi_env, info: napi_callback_info) -> napi_value {
     let a = args(env, info);
-    let list = INSTANCES.lock().unwrap();
+    let list = lock(&INSTANCES);
     match list.get(a.num(0) as usize).and_then(|i| i.as_ref()) {
         Some(inst) => number(env, inst.notify_r as f64),
         None => number(env, -1.0),
@@ -209,8 +209,8 @@ unsafe extern "C" fn set_route(env: napi_env, info: napi_callback_info) -> napi_
         }
     }
     let done = with_shared(a.num(0), |s| {
-        let slot = s.metrics.lock().unwrap().slot(&service_id);
-        s.routes.lock().unwrap().set(hostname.as_bytes(), Route::new(described, slot, targets, js_only));
+        let slot = lock(&s.metrics).slot(&service_id);
+        lock(&s.routes).set(hostname.as_bytes(), Route::new(described, slot, targets, js_only));
         signal_event(s.wake_fd);
     });
     boolean(env, done.is_some())
@@ -220,7 +220,7 @@ unsafe extern "C" fn remove_route(env: napi_env, info: napi_callback_info) -> na
     let a = args(env, info);
     let hostname = a.string(1);
     with_shared(a.num(0), |s| {
-        s.routes.lock().unwrap().remove(hostname.as_bytes());
+        lock(&s.routes).remove(hostname.as_bytes());
         signal_event(s.wake_fd);
     });
     undefined(env)
@@ -237,7 +237,7 @@ unsafe extern "C" fn metrics(env: napi_env, info: napi_callback_info) -> napi_va
         return throw(env, "EINVAL", "metrics needs a Float64Array");
     }
     let out = std::slice::from_raw_parts_mut(data as *mut f64, len);
-    let found = with_shared(a.num(0), |s| s.metrics.lock().unwrap().copy_to(&service_id, out)).unwrap_or(false);
+    let found = with_shared(a.num(0), |s| lock(&s.metrics).copy_to(&service_id, out)).unwrap_or(false);
     boolean(env, found)
 }
 
@@ -245,7 +245,7 @@ unsafe extern "C" fn metrics(env: napi_env, info: napi_callback_info) -> napi_va
 unsafe extern "C" fn take_handoffs(env: napi_env, info: napi_callback_info) -> napi_value {
     let a = args(env, info);
     let taken = with_shared(a.num(0), |s| {
-        std::mem::take(&mut *s.handoffs.lock().unwrap())
+        std::mem::take(&mut *lock(&s.handoffs))
     })
     .unwrap_or_default();
     if taken.is_empty() {
@@ -275,7 +275,7 @@ unsafe extern "C" fn delegate_all(env: napi_env, info: napi_callback_info) -> na
 unsafe extern "C" fn stop(env: napi_env, info: napi_callback_info) -> napi_value {
     let a = args(env, info);
     let inst = {
-        let mut list = INSTANCES.lock().unwrap();
+        let mut list = lock(&INSTANCES);
         list.get_mut(a.num(0) as usize).and_then(|i| i.take())
     };
     if let Some(mut inst) = inst {
@@ -284,7 +284,7 @@ unsafe extern "C" fn stop(env: napi_env, info: napi_callback_info) -> napi_value
         if let Some(t) = inst.thread.take() {
             let _ = t.join();
         }
-        for h in std::mem::take(&mut *inst.shared.handoffs.lock().unwrap()) {
+        for h in std::mem::take(&mut *lock(&inst.shared.handoffs)) {
             close_fd(h.fd);
         }
         close_fd(inst.shared.wake_fd);

@@ -333,7 +333,7 @@ impl Plane {
         let mut buf = [0u8; 8];
         let _ = read_fd(self.shared.wake_fd, &mut buf);
         let (version, referenced) = {
-            let routes = self.shared.routes.lock().unwrap();
+            let routes = lock(&self.shared.routes);
             (routes.version, if routes.version != self.routes_version { routes.referenced() } else { Vec::new() })
         };
         if version == self.routes_version {
@@ -474,7 +474,7 @@ impl Plane {
         let (host, method_head, method_idem) = (req.host.to_vec(), req.method == b"HEAD", request::idempotent(req.method));
         let (content_length, keep_alive, wants_html, forward) = (req.content_length, req.keep_alive, req.wants_html, req.forward);
         let key = request::normalize_host(&host);
-        let route: Option<Arc<Route>> = shared.routes.lock().unwrap().by_host.get(&key).cloned();
+        let route: Option<Arc<Route>> = lock(&shared.routes).by_host.get(&key).cloned();
         let Some(route) = route else {
             let page = pages::no_route(&String::from_utf8_lossy(&key), wants_html);
             let c = self.client(i);
@@ -610,13 +610,13 @@ impl Plane {
     }
 
     fn push_handoff(&mut self, h: Handoff) {
-        self.shared.handoffs.lock().unwrap().push(h);
+        lock(&self.shared.handoffs).push(h);
         let _ = write_fd(self.shared.notify_w, &[1]);
     }
 
     fn record(&self, ex: &Exchange, status: u16) {
         let ms = ex.start.elapsed().as_secs_f64() * 1000.0;
-        self.shared.metrics.lock().unwrap().record(ex.route.slot, status, ms, ex.bytes);
+        lock(&self.shared.metrics).record(ex.route.slot, status, ms, ex.bytes);
     }
 
     /** The response to the current exchange was queued whole. */
@@ -661,7 +661,7 @@ impl Plane {
             let now = Instant::now();
             let c = self.client(i);
             let Some(ex) = c.ex.as_ref() else { return };
-            let route = shared.routes.lock().unwrap().by_host.get(&ex.host_key).cloned();
+            let route = lock(&shared.routes).by_host.get(&ex.host_key).cloned();
             let tried = std::mem::take(&mut self.client(i).ex.as_mut().unwrap().tried);
             let picked = route.as_ref().and_then(|r| r.pick(&tried, |a| self.is_down(a, now)));
             self.client(i).ex.as_mut().unwrap().tried = tried;

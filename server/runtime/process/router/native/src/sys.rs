@@ -200,3 +200,8 @@ pub fn read_into(fd: Fd, v: &mut Vec<u8>, max: usize) -> Result<usize, i32> {
         }
     }
 }
+
+/** Locks a mutex shared with the other thread; a panic elsewhere (poisoning) must not stop the router. */
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
