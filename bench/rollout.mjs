@@ -15,8 +15,8 @@
 //   4. stops the load and prints requests, failures (with examples, and which rollout step each
 //      happened in), req/s, latency through the router, deploy-call-to-DEPLOYED percentiles, the step
 //      breakdown, the machine's load average and the CPU time of console, instances and load.
-// Beside the traffic, the load generator asks every 20 ms for a hostname with no route: the router
-// answers that itself, so its latency is the console's event-loop delay. Traffic and that probe are
+// Beside the traffic, the load generator asks every 20 ms for a hostname with no route over HTTP/1.0:
+// the JS router answers that itself, so its latency is the console's event-loop delay. Traffic and that probe are
 // also split by the rollout stage they happened in, which shows which step stalls the router.
 // It measures and prints; it never asserts (the exit code is 0 unless the bench itself broke).
 //
@@ -172,6 +172,7 @@ async function waitTerminal(server, cookie, deploymentId, timeoutMs) {
 
 const LOAD_SCRIPT = String.raw`
 const http = require("node:http");
+const net = require("node:net");
 const PORT = Number(process.env.LOAD_PORT);
 const HOST = process.env.LOAD_HOSTNAME;
 const CONNS = Number(process.env.LOAD_CONNECTIONS);
@@ -250,25 +251,27 @@ async function worker() {
   while (!stopping) await once();
 }
 
-// Event-loop probe: one more connection asking for a hostname with no route. The router answers
-// that itself, synchronously, so its latency is the console's event-loop delay (router, engine,
-// PGlite and Next share that loop), apart from the instances.
-const lagAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// Event-loop probe: a request for a hostname with no route, as HTTP/1.0 on a connection of its own.
+// The router's native plane hands HTTP/1.0 to the JS router, which answers it itself, synchronously,
+// so its latency is the console's event-loop delay (JS router, engine, PGlite and Next share that
+// loop), apart from the instances and from the native plane serving the traffic.
 const lag = [];
 function lagOnce() {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const at = Date.now();
-    const req = http.request({ host: "127.0.0.1", port: PORT, path: "/", headers: { host: "no-such-route.invalid" }, agent: lagAgent, timeout: TIMEOUT }, (res) => {
-      res.resume();
-      res.on("end", () => {
+    const socket = net.connect(PORT, "127.0.0.1");
+    let answered = false;
+    socket.setTimeout(TIMEOUT, () => socket.destroy());
+    socket.on("data", (d) => {
+      if (!answered && d.toString("latin1").startsWith("HTTP/1.1 404")) {
+        answered = true;
         if (phase.samples && lag.length < 200000) lag.push(at - phase.start, Math.round((performance.now() - t0) * 10) / 10);
-        resolve();
-      });
+      }
     });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve());
-    req.end();
+    socket.on("error", () => {});
+    socket.on("close", () => resolve());
+    socket.write("GET / HTTP/1.0\r\nHost: no-such-route.invalid\r\n\r\n");
   });
 }
 async function lagProbe() {
@@ -299,7 +302,6 @@ process.on("disconnect", () => { stopping = true; setTimeout(() => process.exit(
 setTimeout(() => { stopping = true; }, Number(process.env.LOAD_CAP_MS)).unref();
 
 Promise.all([...Array.from({ length: CONNS }, worker), lagProbe()]).then(() => {
-  lagAgent.destroy();
   const sampled = phases.find((p) => p.samples);
   if (sampled) sampled.lag = lag;
   phase.end = Date.now();
@@ -611,8 +613,8 @@ async function main() {
             ]),
           ),
         );
-        console.log("  loop probe: a request for a hostname with no route, every 20 ms on its own connection; the router answers it");
-        console.log("  itself, so its latency is the console's event-loop delay (router, engine, PGlite and Next share one loop).");
+        console.log("  loop probe: an HTTP/1.0 request for a hostname with no route, every 20 ms on a new connection; the JS router");
+        console.log("  answers it itself, so its latency is the console's event-loop delay (the native plane serves the traffic apart).");
       }
     }
     for (const p of loadPhases) {

@@ -51,6 +51,7 @@ const MAX_PIPELINED: usize = 64 * 1024;
 const MAX_CLIENT_OUT: usize = 1024 * 1024;
 const MAX_IDLE_PER_UPSTREAM: usize = 128;
 const READ_CHUNK: usize = 64 * 1024;
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 #[derive(PartialEq, Clone, Copy)]
 enum CState {
@@ -168,6 +169,7 @@ pub struct Plane {
     free: Vec<usize>,
     endpoints: HashMap<Addr, Endpoint>,
     routes_version: u64,
+    accept_paused_until: Option<Instant>,
 }
 
 fn ipv4(ip: [u8; 4]) -> String {
@@ -201,13 +203,17 @@ pub fn run(shared: Arc<Shared>, listen_fd: Fd) {
         Ok(ep) => ep,
         Err(_) => return,
     };
-    let mut plane = Plane { ep, listen_fd, shared, slots: Vec::new(), free: Vec::new(), endpoints: HashMap::new(), routes_version: 0 };
+    let mut plane = Plane { ep, listen_fd, shared, slots: Vec::new(), free: Vec::new(), endpoints: HashMap::new(), routes_version: 0, accept_paused_until: None };
     let _ = ep_add(ep, listen_fd, EPOLLIN, TOK_LISTEN);
     let _ = ep_add(ep, plane.shared.wake_fd, EPOLLIN, TOK_WAKE);
     let mut events = vec![EpollEvent { events: 0, data: 0 }; 256];
     let mut last_sweep = Instant::now();
     loop {
-        let n = ep_wait(ep, &mut events, 1000);
+        let timeout = match plane.accept_paused_until {
+            Some(t) => t.saturating_duration_since(Instant::now()).as_millis().min(1000) as i32,
+            None => 1000,
+        };
+        let n = ep_wait(ep, &mut events, timeout);
         for ev in events.iter().take(n) {
             let (e, tok) = (ev.events, ev.data);
             match tok {
@@ -220,6 +226,10 @@ pub fn run(shared: Arc<Shared>, listen_fd: Fd) {
             break;
         }
         let now = Instant::now();
+        if plane.accept_paused_until.is_some_and(|t| t <= now) {
+            plane.accept_paused_until = None;
+            let _ = ep_mod(ep, listen_fd, EPOLLIN, TOK_LISTEN);
+        }
         if now.duration_since(last_sweep) >= Duration::from_secs(1) {
             last_sweep = now;
             plane.sweep(now);
@@ -298,7 +308,18 @@ impl Plane {
     // ---- events -----------------------------------------------------------------------------
 
     fn accept_all(&mut self) {
-        while let Some((fd, remote)) = accept(self.listen_fd) {
+        loop {
+            let (fd, remote) = match accept(self.listen_fd) {
+                Ok(Some(x)) => x,
+                Ok(None) => return,
+                Err(_) => {
+                    // Out of descriptors (EMFILE/ENFILE) or memory: stop accepting for a moment rather
+                    // than spin on a listener that stays readable (nginx does the same).
+                    let _ = ep_mod(self.ep, self.listen_fd, 0, TOK_LISTEN);
+                    self.accept_paused_until = Some(Instant::now() + ACCEPT_PAUSE);
+                    return;
+                }
+            };
             if self.shared.delegate_all.load(Ordering::Relaxed) {
                 self.push_handoff(Handoff { fd, remote, prefix: Vec::new() });
                 continue;

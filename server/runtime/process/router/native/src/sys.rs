@@ -61,6 +61,7 @@ const TCP_NODELAY: c_int = 1;
 pub const EINPROGRESS: i32 = 115;
 pub const EAGAIN: i32 = 11;
 pub const EINTR: i32 = 4;
+const ECONNABORTED: i32 = 103;
 
 fn check(rc: c_int) -> io::Result<c_int> {
     if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(rc) }
@@ -111,14 +112,18 @@ pub fn listen_tcp(ip: [u8; 4], port: u16) -> io::Result<(Fd, u16)> {
     Ok((fd, u16::from_be(out.port)))
 }
 
-/** Accepts one connection (non-blocking, TCP_NODELAY); None when none is waiting. */
-pub fn accept(fd: Fd) -> Option<(Fd, [u8; 4])> {
+/** Accepts one connection (non-blocking, TCP_NODELAY): Ok(None) when none is waiting, Err(errno) on failure. */
+pub fn accept(fd: Fd) -> Result<Option<(Fd, [u8; 4])>, i32> {
     let mut addr = sockaddr([0; 4], 0);
     let mut len = 16u32;
     let c = unsafe { accept4(fd, &mut addr, &mut len, O_NONBLOCK | O_CLOEXEC) };
-    if c < 0 { return None; }
+    if c < 0 {
+        let e = errno();
+        // A connection that was reset before we took it: try the next one.
+        return if e == EAGAIN { Ok(None) } else if e == ECONNABORTED || e == EINTR { accept(fd) } else { Err(e) };
+    }
     set_int(c, IPPROTO_TCP, TCP_NODELAY, 1);
-    Some((c, addr.addr.to_ne_bytes()))
+    Ok(Some((c, addr.addr.to_ne_bytes())))
 }
 
 /** Starts a non-blocking connect: Ok(true) connected, Ok(false) in progress. */
