@@ -216,6 +216,17 @@ describe.each(["onread", "data"] as const)("the router's client side (%s reads)"
     c.destroy();
   });
 
+  it("answers an unknown host before its body has arrived, then reads past the body to the next request", async () => {
+    const c = connect();
+    c.write(`POST /x HTTP/1.1\r\nHost: nobody.localhost\r\nContent-Length: 4\r\n\r\nbo`);
+    const page = await c.response();
+    expect(page.status).toBe(404);
+    expect(page.headers.connection).toBeUndefined();
+    c.write(`dy${get("/served")}`);
+    expect(JSON.parse((await c.response()).body).url).toBe("/served");
+    c.destroy();
+  });
+
   it.each([
     ["a malformed request line", "GARBAGE\r\n\r\n", 400],
     ["an HTTP/1.1 request without Host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400],

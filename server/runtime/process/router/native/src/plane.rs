@@ -497,22 +497,15 @@ impl Plane {
         let key = request::normalize_host(&host);
         let route: Option<Arc<Route>> = lock(&shared.routes).by_host.get(&key).cloned();
         let Some(route) = route else {
-            let page = pages::no_route(&String::from_utf8_lossy(&key), wants_html);
             let c = self.client(i);
-            c.inbuf.drain(..end + 4);
-            if content_length > 0 {
-                // Its body is read past to reach the next request.
-                let n = (content_length as usize).min(c.inbuf.len());
-                c.inbuf.drain(..n);
-                c.body_remaining = content_length as usize - n;
-                if c.body_remaining > 0 {
-                    // Rare: the body has not all arrived; the connection closes after the page.
-                    page_bytes(&mut c.out, &page, method_head, false);
-                    c.state = CState::Closing;
-                    self.flush_client(i);
-                    return false;
-                }
+            if content_length > 0 && c.inbuf.len() - (end + 4) < content_length as usize {
+                // Its body has not all arrived: the JS plane answers and reads past it to the next request.
+                self.handoff(i);
+                return false;
             }
+            let page = pages::no_route(&String::from_utf8_lossy(&key), wants_html);
+            // The head and the body (read past, to reach the next request) leave the buffer.
+            c.inbuf.drain(..end + 4 + content_length.max(0) as usize);
             page_bytes(&mut c.out, &page, method_head, keep_alive);
             if !keep_alive {
                 c.state = CState::Closing;
