@@ -395,11 +395,12 @@ async function main() {
       const perRound = results.get(slip.name).map((r, i) => r.rps / results.get(n.name)[i].rps);
       const p99PerRound = results.get(slip.name).map((r, i) => r.p99 / results.get(n.name)[i].p99);
       const verdict = ratio >= STRETCH_RATIO ? "meets the stretch goal" : ratio >= GOAL_RATIO ? "meets the goal" : "BELOW the goal";
+      const p99Ratio = median(p99PerRound);
       console.log(
         `${slip.name} / ${n.name}: ${ratio.toFixed(2)}× req/s (goal ≥ ${GOAL_RATIO}×, stretch ≥ ${STRETCH_RATIO.toFixed(1)}×: ${verdict}); ` +
           `p99 ${fmt(slip.p99, 2)} vs ${fmt(n.p99, 2)} ms (${slip.p99 <= n.p99 ? "no worse" : "WORSE"}); ` +
           `CPU per request ${(slip.cpu / n.cpu).toFixed(2)}× nginx's; per-round req/s ratios ${perRound.map((x) => x.toFixed(2)).join(", ")}, ` +
-          `p99 ratios ${p99PerRound.map((x) => x.toFixed(2)).join(", ")} (below 1: faster than nginx)`,
+          `p99 ratios ${p99PerRound.map((x) => x.toFixed(2)).join(", ")}, median ${p99Ratio.toFixed(2)} (${p99Ratio <= 1 ? "no worse" : "WORSE"}; below 1: faster than nginx)`,
       );
     }
   }

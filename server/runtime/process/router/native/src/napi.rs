@@ -176,23 +176,20 @@ unsafe extern "C" fn start(env: napi_env, info: napi_callback_info) -> napi_valu
     number(env, (list.len() - 1) as f64)
 }
 
-unsafe extern "C" fn port(env: napi_env, info: napi_callback_info) -> napi_value {
+/** A number read off an instance (its port, its pipe), or -1 for an unknown id. */
+unsafe fn instance_number(env: napi_env, info: napi_callback_info, read: impl FnOnce(&Instance) -> f64) -> napi_value {
     let a = args(env, info);
     let list = lock(&INSTANCES);
-    match list.get(a.num(0) as usize).and_then(|i| i.as_ref()) {
-        Some(inst) => number(env, inst.port as f64),
-        None => number(env, -1.0),
-    }
+    number(env, list.get(a.num(0) as usize).and_then(|i| i.as_ref()).map_or(-1.0, read))
+}
+
+unsafe extern "C" fn port(env: napi_env, info: napi_callback_info) -> napi_value {
+    instance_number(env, info, |inst| inst.port as f64)
 }
 
 /** The read end of the handoff pipe (the JS side owns and closes it). */
 unsafe extern "C" fn notify_fd(env: napi_env, info: napi_callback_info) -> napi_value {
-    let a = args(env, info);
-    let list = lock(&INSTANCES);
-    match list.get(a.num(0) as usize).and_then(|i| i.as_ref()) {
-        Some(inst) => number(env, inst.notify_r as f64),
-        None => number(env, -1.0),
-    }
+    instance_number(env, info, |inst| inst.notify_r as f64)
 }
 
 /** setRoute(id, hostname, serviceId, described, "ip:port,ip:port"). */

@@ -4,7 +4,8 @@
 //! every other connection to the JS router (see request.rs) through `Shared::handoffs`.
 use crate::metrics::Metrics;
 use crate::pages::{self, reason_phrase, Page};
-use crate::request::{self, find_bytes};
+use crate::fields::find as find_bytes;
+use crate::request;
 use crate::response::{self, BODY_CHUNKED, BODY_LENGTH};
 use crate::routes::{Addr, Route, Routes};
 use crate::sys::*;
@@ -900,20 +901,6 @@ impl Plane {
         let mut off = 0;
         let mut status_out = None;
         let mut bytes = 0u64;
-        let emit = |out: &mut Vec<u8>, chunked: bool, piece: &[u8], bytes: &mut u64| {
-            if piece.is_empty() {
-                return;
-            }
-            *bytes += piece.len() as u64;
-            if chunked {
-                push_hex(out, piece.len() as u64);
-                out.extend_from_slice(b"\r\n");
-                out.extend_from_slice(piece);
-                out.extend_from_slice(b"\r\n");
-            } else {
-                out.extend_from_slice(piece);
-            }
-        };
         let end = loop {
             let avail = buf.len() - off;
             match up.state {
@@ -966,16 +953,13 @@ impl Plane {
                     if avail == 0 {
                         break End::More;
                     }
-                    let n = (avail as u64).min(up.remaining) as usize;
-                    emit(out, up.chunked_out, &buf[off..off + n], &mut bytes);
-                    off += n;
-                    up.remaining -= n as u64;
+                    off += pass_body(up, &buf[off..], out, &mut bytes);
                     if up.remaining == 0 {
                         break End::Complete { extra: off < buf.len() };
                     }
                 }
                 UState::UntilClose => {
-                    emit(out, up.chunked_out, &buf[off..], &mut bytes);
+                    emit_body(out, up.chunked_out, &buf[off..], &mut bytes);
                     off = buf.len();
                     break End::More;
                 }
@@ -996,10 +980,7 @@ impl Plane {
                     if avail == 0 {
                         break End::More;
                     }
-                    let n = (avail as u64).min(up.remaining) as usize;
-                    emit(out, up.chunked_out, &buf[off..off + n], &mut bytes);
-                    off += n;
-                    up.remaining -= n as u64;
+                    off += pass_body(up, &buf[off..], out, &mut bytes);
                     if up.remaining == 0 {
                         up.state = UState::ChunkEnd;
                     }
@@ -1191,6 +1172,30 @@ impl Plane {
         close_fd(self.listen_fd);
         close_fd(self.ep);
     }
+}
+
+/** Passes body bytes on to the client, chunk-framed when the client's response is chunked. */
+fn emit_body(out: &mut Vec<u8>, chunked: bool, piece: &[u8], bytes: &mut u64) {
+    if piece.is_empty() {
+        return;
+    }
+    *bytes += piece.len() as u64;
+    if chunked {
+        push_hex(out, piece.len() as u64);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+    } else {
+        out.extend_from_slice(piece);
+    }
+}
+
+/** Passes on what `avail` holds of the `up.remaining` body bytes; returns how many it took. */
+fn pass_body(up: &mut Up, avail: &[u8], out: &mut Vec<u8>, bytes: &mut u64) -> usize {
+    let n = (avail.len() as u64).min(up.remaining) as usize;
+    emit_body(out, up.chunked_out, &avail[..n], bytes);
+    up.remaining -= n as u64;
+    n
 }
 
 fn push_decimal(out: &mut Vec<u8>, mut n: u64) {

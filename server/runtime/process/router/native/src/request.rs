@@ -3,6 +3,8 @@
 //! chunked or large bodies, Expect, and every malformed head, whose exact answer the JS side
 //! owns) comes back as `Delegate`, and the connection moves to the JS router.
 
+use crate::fields::{append_list, content_length as parse_length, eq_ci, find, has_controls, trim_ows};
+
 /** Bodies up to this size are read whole before sending (so a retry can send them again). */
 pub const MAX_BUFFERED_BODY: usize = 64 * 1024;
 
@@ -23,31 +25,6 @@ fn is_tchar(c: u8) -> bool {
 
 fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&c| is_tchar(c))
-}
-
-fn is_field_value(s: &[u8]) -> bool {
-    s.iter().all(|&c| !((c < 32 && c != 9) || c == 127))
-}
-
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if hay.len() < needle.len() || from > hay.len() - needle.len() {
-        return None;
-    }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
-}
-
-fn eq_ci(a: &[u8], b: &str) -> bool {
-    a.eq_ignore_ascii_case(b.as_bytes())
 }
 
 /** Lower-cased, trimmed tokens of a Connection header value. */
@@ -91,7 +68,7 @@ pub fn parse<'a>(head: &'a [u8], remote: &str) -> Option<Request<'a>> {
             return None;
         }
         let value = trim_ows(&line[colon + 1..]);
-        if !is_field_value(value) {
+        if has_controls(value) {
             return None;
         }
         match name.len() {
@@ -108,22 +85,8 @@ pub fn parse<'a>(head: &'a [u8], remote: &str) -> Option<Request<'a>> {
                 }
             }
             7 if eq_ci(name, "upgrade") => return None,
-            10 if eq_ci(name, "connection") => {
-                if !connection.is_empty() {
-                    connection.extend_from_slice(b", ");
-                }
-                connection.extend_from_slice(value);
-            }
-            14 if eq_ci(name, "content-length") => {
-                if value.is_empty() || value.len() > 15 || !value.iter().all(|c| c.is_ascii_digit()) {
-                    return None;
-                }
-                let n: i64 = std::str::from_utf8(value).ok()?.parse().ok()?;
-                if content_length != -1 && content_length != n {
-                    return None;
-                }
-                content_length = n;
-            }
+            10 if eq_ci(name, "connection") => append_list(&mut connection, value),
+            14 if eq_ci(name, "content-length") => content_length = parse_length(value, content_length)?,
             17 if eq_ci(name, "transfer-encoding") => return None,
             _ => {}
         }
@@ -155,10 +118,7 @@ pub fn parse<'a>(head: &'a [u8], remote: &str) -> Option<Request<'a>> {
             10 => eq_ci(name, "connection") || eq_ci(name, "keep-alive"),
             14 => eq_ci(name, "content-length"),
             15 if eq_ci(name, "x-forwarded-for") => {
-                if !forwarded_for.is_empty() {
-                    forwarded_for.extend_from_slice(b", ");
-                }
-                forwarded_for.extend_from_slice(value);
+                append_list(&mut forwarded_for, value);
                 true
             }
             16 => eq_ci(name, "proxy-connection") || eq_ci(name, "x-forwarded-host"),
@@ -222,8 +182,4 @@ fn trim_ascii_ws(mut s: &[u8]) -> &[u8] {
 /** Methods safe to send again even if the instance may have seen them (RFC 9110 §9.2.2). */
 pub fn idempotent(method: &[u8]) -> bool {
     matches!(method, b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE")
-}
-
-pub fn find_bytes(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    find(hay, needle, from)
 }

@@ -2,7 +2,7 @@
 //! 502, never a guess at where a body ends) and written to the client as client-connection.ts's
 //! writeHead does.
 use crate::pages::reason_phrase;
-use crate::request::find_bytes;
+use crate::fields::{append_list, content_length as parse_length, eq_ci, find as find_bytes, has_controls as unsendable, trim_ows};
 
 pub const BODY_LENGTH: u8 = 1;
 pub const BODY_CHUNKED: u8 = 2;
@@ -20,24 +20,6 @@ pub struct Response {
     has_length: bool,
     /** A header value the client must not get (control characters): the response is unusable. */
     pub unsendable: bool,
-}
-
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
-fn eq_ci(a: &[u8], b: &str) -> bool {
-    a.eq_ignore_ascii_case(b.as_bytes())
-}
-
-fn unsendable(s: &[u8]) -> bool {
-    s.iter().any(|&c| (c < 32 && c != 9) || c == 127)
 }
 
 fn contains_token(list: &[u8], token: &str) -> bool {
@@ -106,10 +88,7 @@ pub fn parse(text: &[u8]) -> Option<Response> {
             2 => eq_ci(name, "te"),
             7 => eq_ci(name, "upgrade") || eq_ci(name, "trailer"),
             10 if eq_ci(name, "connection") => {
-                if !connection.is_empty() {
-                    connection.extend_from_slice(b", ");
-                }
-                connection.extend_from_slice(value);
+                append_list(&mut connection, value);
                 true
             }
             10 if eq_ci(name, "keep-alive") => {
@@ -117,22 +96,12 @@ pub fn parse(text: &[u8]) -> Option<Response> {
                 true
             }
             14 if eq_ci(name, "content-length") => {
-                if value.is_empty() || value.len() > 15 || !value.iter().all(|c| c.is_ascii_digit()) {
-                    return None;
-                }
-                let n: i64 = std::str::from_utf8(value).ok()?.parse().ok()?;
-                if content_length != -1 && content_length != n {
-                    return None;
-                }
-                content_length = n;
+                content_length = parse_length(value, content_length)?;
                 false
             }
             16 => eq_ci(name, "proxy-connection"),
             17 if eq_ci(name, "transfer-encoding") => {
-                if !te.is_empty() {
-                    te.extend_from_slice(b", ");
-                }
-                te.extend_from_slice(value);
+                append_list(&mut te, value);
                 true
             }
             _ => false,
