@@ -68,6 +68,13 @@ export function chooseDataPlane(requested: DataPlane | undefined, host: string):
   return addon && ipv4 ? "native" : "js";
 }
 
+/** One line for the console's start-up log: which plane serves, and why not the native one. */
+export function describeDataPlane(plane: DataPlane): string {
+  if (plane === "native") return "native data plane";
+  const { error } = loadNativePlane();
+  return `JavaScript data plane (${error || "SLIPWAY_ROUTER_DATA_PLANE=js"})`;
+}
+
 export type Handoff = { fd: number; remoteAddress: string; prefix: Buffer };
 
 /** Unpacks takeHandoffs' records: [fd i32][ipv4 4 bytes][length u32][bytes], little-endian. */
