@@ -1,4 +1,5 @@
 import "server-only";
+import fs from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
@@ -158,14 +159,22 @@ export class HttpRouter implements ClientHandler {
     if (packed === undefined) return;
     for (const h of unpackHandoffs(packed)) {
       let conn: ClientConnection | null = null;
-      const socket = this.viaOnread
-        ? new net.Socket({
-            fd: h.fd,
-            readable: true,
-            writable: true,
-            onread: { buffer: this.readBuffer, callback: (bytes: number, buf: Uint8Array) => conn === null || conn.onRead(bytes, buf as Buffer) },
-          } as net.SocketConstructorOpts)
-        : new net.Socket({ fd: h.fd, readable: true, writable: true });
+      let socket: Socket;
+      try {
+        socket = this.viaOnread
+          ? new net.Socket({
+              fd: h.fd,
+              readable: true,
+              writable: true,
+              onread: { buffer: this.readBuffer, callback: (bytes: number, buf: Uint8Array) => conn === null || conn.onRead(bytes, buf as Buffer) },
+            } as net.SocketConstructorOpts)
+          : new net.Socket({ fd: h.fd, readable: true, writable: true });
+      } catch (err) {
+        // One connection lost (its descriptor closed), not the others in this batch.
+        this.lastError = err;
+        closeQuietly(h.fd);
+        continue;
+      }
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       conn = new ClientConnection(socket, this, this.viaOnread);
@@ -339,4 +348,12 @@ export class HttpRouter implements ClientHandler {
       }
     }
   };
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
 }

@@ -75,18 +75,17 @@ export function describeDataPlane(plane: DataPlane): string {
   return `JavaScript data plane (${error || "SLIPWAY_ROUTER_DATA_PLANE=js"})`;
 }
 
-export type Handoff = { fd: number; remoteAddress: string; prefix: Buffer };
+export type Handoff = { fd: number; prefix: Buffer };
 
-/** Unpacks takeHandoffs' records: [fd i32][ipv4 4 bytes][length u32][bytes], little-endian. */
+/** Unpacks takeHandoffs' records: [fd i32][length u32][bytes], little-endian. */
 export function unpackHandoffs(packed: Buffer): Handoff[] {
   const out: Handoff[] = [];
   let at = 0;
-  while (at + 12 <= packed.length) {
+  while (at + 8 <= packed.length) {
     const fd = packed.readInt32LE(at);
-    const remoteAddress = `${packed[at + 4]}.${packed[at + 5]}.${packed[at + 6]}.${packed[at + 7]}`;
-    const length = packed.readUInt32LE(at + 8);
-    out.push({ fd, remoteAddress, prefix: Buffer.from(packed.subarray(at + 12, at + 12 + length)) });
-    at += 12 + length;
+    const length = packed.readUInt32LE(at + 4);
+    out.push({ fd, prefix: packed.subarray(at + 8, at + 8 + length) });
+    at += 8 + length;
   }
   return out;
 }

@@ -238,7 +238,7 @@ unsafe extern "C" fn metrics(env: napi_env, info: napi_callback_info) -> napi_va
     boolean(env, found)
 }
 
-/** Connections for the JS router, packed: [fd i32][ipv4 4][length u32][bytes], little-endian. */
+/** Connections for the JS router, packed: [fd i32][length u32][bytes], little-endian. */
 unsafe extern "C" fn take_handoffs(env: napi_env, info: napi_callback_info) -> napi_value {
     let a = args(env, info);
     let taken = with_shared(a.num(0), |s| {
@@ -251,7 +251,6 @@ unsafe extern "C" fn take_handoffs(env: napi_env, info: napi_callback_info) -> n
     let mut packed = Vec::new();
     for h in taken {
         packed.extend_from_slice(&h.fd.to_le_bytes());
-        packed.extend_from_slice(&h.remote);
         packed.extend_from_slice(&(h.prefix.len() as u32).to_le_bytes());
         packed.extend_from_slice(&h.prefix);
     }

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 /** A client connection the JS router takes over, with the bytes read from it so far. */
 pub struct Handoff {
     pub fd: Fd,
-    pub remote: [u8; 4],
     pub prefix: Vec<u8>,
 }
 
@@ -84,8 +83,7 @@ struct Exchange {
 
 struct Client {
     fd: Fd,
-    remote: [u8; 4],
-    /** `remote` as text, for X-Forwarded-For (made once per connection). */
+    /** The peer's address as text, for X-Forwarded-For (made once per connection). */
     remote_text: String,
     inbuf: Vec<u8>,
     out: Vec<u8>,
@@ -322,12 +320,11 @@ impl Plane {
                 }
             };
             if self.shared.delegate_all.load(Ordering::Relaxed) {
-                self.push_handoff(Handoff { fd, remote, prefix: Vec::new() });
+                self.push_handoff(Handoff { fd, prefix: Vec::new() });
                 continue;
             }
             let c = Client {
                 fd,
-                remote,
                 remote_text: ipv4(remote),
                 inbuf: Vec::new(),
                 out: Vec::new(),
@@ -617,11 +614,10 @@ impl Plane {
             return;
         }
         let fd = c.fd;
-        let remote = c.remote;
         let prefix = std::mem::take(&mut c.inbuf);
         ep_del(self.ep, fd);
         self.release_slot(i);
-        self.push_handoff(Handoff { fd, remote, prefix });
+        self.push_handoff(Handoff { fd, prefix });
     }
 
     fn push_handoff(&mut self, h: Handoff) {
