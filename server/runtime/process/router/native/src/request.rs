@@ -1,7 +1,7 @@
 //! Client request heads: the strict checks of request-head.ts, and the head sent to an instance as
 //! forward-headers.ts builds it. Anything this plane does not serve itself (HTTP/1.0, upgrades,
 //! chunked or large bodies, Expect, and every malformed head, whose exact answer the JS side
-//! owns) comes back as `Delegate`, and the connection moves to the JS router.
+//! owns) comes back as None, and the connection moves to the JS router.
 
 use crate::fields::{append_list, content_length as parse_length, eq_ci, find, has_controls, trim_ows};
 
