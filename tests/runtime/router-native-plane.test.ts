@@ -121,6 +121,8 @@ describe("choosing the plane", () => {
     const { chooseDataPlane } = await import("@/server/runtime/process/router/native-plane");
     expect(() => chooseDataPlane("native", "127.0.0.1")).toThrow(/could not be loaded.*build it with: node scripts\/build-native-router\.mjs/s);
     expect(chooseDataPlane(undefined, "127.0.0.1")).toBe("js");
+    process.env.SLIPWAY_ROUTER_DATA_PLANE = "";
+    expect(chooseDataPlane(undefined, "127.0.0.1")).toBe("js");
     process.env.SLIPWAY_ROUTER_DATA_PLANE = "fast";
     expect(() => chooseDataPlane(undefined, "127.0.0.1")).toThrow('SLIPWAY_ROUTER_DATA_PLANE must be "native" or "js", not "fast"');
   });

@@ -53,7 +53,8 @@ export function loadNativePlane(): { addon: NativeRouterAddon | null; error: str
 
 /** Which plane a router uses: the option, else SLIPWAY_ROUTER_DATA_PLANE, else native when it loads. */
 export function chooseDataPlane(requested: DataPlane | undefined, host: string): DataPlane {
-  const wanted = requested ?? (process.env.SLIPWAY_ROUTER_DATA_PLANE as DataPlane | undefined);
+  // An empty setting counts as unset.
+  const wanted = requested ?? ((process.env.SLIPWAY_ROUTER_DATA_PLANE || undefined) as DataPlane | undefined);
   if (wanted === "js") return "js";
   if (wanted !== undefined && wanted !== "native") {
     throw new Error(`SLIPWAY_ROUTER_DATA_PLANE must be "native" or "js", not "${wanted}"`);
