@@ -27,10 +27,12 @@ export function rewrapWithOnread(accepted: Socket, server: net.Server, buffer: B
   // The server counted the accepted socket; the new one takes its place in that count (its close
   // decrements it), so server.close() still waits for every connection.
   old._server = null;
-  const socket = new net.Socket({
-    handle,
-    onread: { buffer, callback: (bytes: number, buf: Uint8Array) => onRead(bytes, buf as Buffer) },
-  } as net.SocketConstructorOpts);
+  const socket = new net.Socket({ handle, onread: onreadOption(buffer, onRead) } as net.SocketConstructorOpts);
   (socket as unknown as WithHandle)._server = server;
   return socket;
+}
+
+/** net.Socket's `onread` option: reads land in `buffer` and go to `onRead`. */
+export function onreadOption(buffer: Buffer, onRead: OnRead): { buffer: Buffer; callback: (bytes: number, buf: Uint8Array) => boolean } {
+  return { buffer, callback: (bytes: number, buf: Uint8Array) => onRead(bytes, buf as Buffer) };
 }

@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { describeService, noRoutePage, textPage } from "./error-page";
 import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
-import { CLIENT_READ_BUFFER_BYTES, rewrapWithOnread } from "./client-socket";
+import { CLIENT_READ_BUFFER_BYTES, onreadOption, rewrapWithOnread } from "./client-socket";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
@@ -166,7 +166,7 @@ export class HttpRouter implements ClientHandler {
               fd: h.fd,
               readable: true,
               writable: true,
-              onread: { buffer: this.readBuffer, callback: (bytes: number, buf: Uint8Array) => conn === null || conn.onRead(bytes, buf as Buffer) },
+              onread: onreadOption(this.readBuffer, (bytes, buf) => conn === null || conn.onRead(bytes, buf)),
             } as net.SocketConstructorOpts)
           : new net.Socket({ fd: h.fd, readable: true, writable: true });
       } catch (err) {
@@ -200,17 +200,13 @@ export class HttpRouter implements ClientHandler {
     }
     this.state = "stopped";
     const native = this.native;
-    if (native !== null) {
-      this.native = null;
-      native.addon.stop(native.id);
-      native.notify.destroy();
-      for (const socket of this.sockets) socket.destroy();
-      this.pool.destroy();
-      this.stopping = Promise.resolve();
-      return this.stopping;
-    }
+    this.native = null;
+    // The native plane closes its listener and connections before stop() returns; the net.Server never listened.
+    native?.addon.stop(native.id);
+    native?.notify.destroy();
     this.stopping = new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
+      if (native !== null) resolve();
+      else this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
       this.pool.destroy();
     });
