@@ -11,12 +11,10 @@ import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
 import { normalizeHostname, Route, RouteTable, type Target } from "./route-table";
 import type { RequestHead } from "./request-head";
-import { RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
+import { RAW_COUNTER_SLOTS, RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
 import {
   chooseDataPlane,
   loadNativePlane,
-  mergeNativeMetrics,
-  NATIVE_METRIC_SLOTS,
   unpackHandoffs,
   type DataPlane,
   type NativeRouterAddon,
@@ -73,7 +71,7 @@ export class HttpRouter implements ClientHandler {
   /** Which plane serves connections first (fixed at construction). */
   readonly dataPlane: DataPlane;
   private native: { addon: NativeRouterAddon; id: number; notify: Socket } | null = null;
-  private readonly nativeCounters = new Float64Array(NATIVE_METRIC_SLOTS);
+  private readonly nativeCounters = new Float64Array(RAW_COUNTER_SLOTS);
   /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
   lastError: unknown = null;
 
@@ -266,10 +264,9 @@ export class HttpRouter implements ClientHandler {
 
   /** Cumulative counters of one service (zeros when it never had traffic). */
   metrics(serviceId: string): RouterMetricsSnapshot {
-    const snap = this.registry.snapshot(serviceId);
     const native = this.native;
-    if (native === null || !native.addon.metrics(native.id, serviceId, this.nativeCounters)) return snap;
-    return mergeNativeMetrics(snap, this.nativeCounters);
+    const raw = native !== null && native.addon.metrics(native.id, serviceId, this.nativeCounters) ? this.nativeCounters : null;
+    return this.registry.snapshot(serviceId, raw);
   }
 
   /** Per-request hook (telemetry). Without listeners nothing is built per request. */

@@ -1,6 +1,5 @@
 import "server-only";
 import path from "node:path";
-import { LATENCY_BUCKETS_MS, type RouterMetricsSnapshot } from "./router-metrics";
 
 /**
  * The router's native data plane (Rust, `native/`, built by scripts/build-native-router.mjs): a
@@ -89,35 +88,4 @@ export function unpackHandoffs(packed: Buffer): Handoff[] {
     at += 8 + length;
   }
   return out;
-}
-
-/** Layout of the plane's counters (native/src/metrics.rs). */
-const CODES_AT = 4;
-const BUCKETS_AT = CODES_AT + 500;
-export const NATIVE_METRIC_SLOTS = BUCKETS_AT + LATENCY_BUCKETS_MS.length + 1;
-
-/** Adds the plane's counters (`raw`) to a snapshot of the JS plane's. */
-export function mergeNativeMetrics(snap: RouterMetricsSnapshot, raw: Float64Array): RouterMetricsSnapshot {
-  const byCode = { ...snap.byCode };
-  const byClass = { ...snap.byClass };
-  for (let code = 100; code < 600; code++) {
-    const n = raw[CODES_AT + code - 100];
-    if (n === 0) continue;
-    byCode[String(code)] = (byCode[String(code)] ?? 0) + n;
-    const cls = `${Math.floor(code / 100)}xx` as keyof typeof byClass;
-    byClass[cls] += n;
-  }
-  return {
-    serviceId: snap.serviceId,
-    requests: snap.requests + raw[0],
-    byClass,
-    byCode,
-    bytesSent: snap.bytesSent + raw[1],
-    latency: {
-      bucketsMs: snap.latency.bucketsMs,
-      counts: snap.latency.counts.map((n, i) => n + raw[BUCKETS_AT + i]),
-      sumMs: snap.latency.sumMs + raw[2],
-      maxMs: Math.max(snap.latency.maxMs, raw[3]),
-    },
-  };
 }

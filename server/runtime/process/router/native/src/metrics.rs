@@ -1,4 +1,4 @@
-//! Per-service counters, laid out as the JS side reads them (see ../../native-plane.ts):
+//! Per-service counters, laid out as the JS side reads them (see RAW_COUNTER_SLOTS in ../../router-metrics.ts):
 //! [requests, bytesSent, sumMs, maxMs, codes 100..600 (500 slots), latency buckets (28)].
 use std::collections::HashMap;
 
