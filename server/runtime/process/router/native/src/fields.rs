@@ -49,3 +49,17 @@ pub fn content_length(value: &[u8], previous: i64) -> Option<i64> {
     }
     Some(n)
 }
+
+/** Lower-cased, trimmed, non-empty tokens of a comma list (a Connection header's value). */
+pub fn list_tokens(v: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+    v.split(|&c| c == b',').map(|t| trim_ows(t).to_ascii_lowercase()).filter(|t| !t.is_empty())
+}
+
+/** The header names a Connection value lists besides keep-alive, close and upgrade (dropped as hop-by-hop). */
+pub fn connection_listed(connection: &[u8]) -> Vec<Vec<u8>> {
+    list_tokens(connection).filter(|t| !matches!(t.as_slice(), b"keep-alive" | b"close" | b"upgrade")).collect()
+}
+
+pub fn is_listed(listed: &[Vec<u8>], name: &[u8]) -> bool {
+    listed.iter().any(|l| name.eq_ignore_ascii_case(l))
+}

@@ -3,7 +3,7 @@
 //! chunked or large bodies, Expect, and every malformed head, whose exact answer the JS side
 //! owns) comes back as None, and the connection moves to the JS router.
 
-use crate::fields::{append_list, content_length as parse_length, eq_ci, find, has_controls, trim_ows};
+use crate::fields::{append_list, connection_listed, content_length as parse_length, eq_ci, find, has_controls, is_listed, list_tokens, trim_ows};
 
 /** Bodies up to this size are read whole before sending (so a retry can send them again). */
 pub const MAX_BUFFERED_BODY: usize = 64 * 1024;
@@ -25,11 +25,6 @@ fn is_tchar(c: u8) -> bool {
 
 fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&c| is_tchar(c))
-}
-
-/** Lower-cased, trimmed tokens of a Connection header value. */
-fn tokens(v: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
-    v.split(|&c| c == b',').map(|t| trim_ows(t).to_ascii_lowercase()).filter(|t| !t.is_empty())
 }
 
 /** Parses `head` (without the final blank line); None means: let the JS router serve it. */
@@ -95,15 +90,8 @@ pub fn parse<'a>(head: &'a [u8], remote: &str) -> Option<Request<'a>> {
     if hosts != 1 || content_length > MAX_BUFFERED_BODY as i64 {
         return None;
     }
-    let mut keep_alive = true;
-    let mut listed: Vec<Vec<u8>> = Vec::new();
-    for t in tokens(&connection) {
-        match t.as_slice() {
-            b"close" => keep_alive = false,
-            b"keep-alive" | b"upgrade" => {}
-            _ => listed.push(t),
-        }
-    }
+    let keep_alive = !list_tokens(&connection).any(|t| t == b"close");
+    let listed = connection_listed(&connection);
 
     // The forwarded head: hop-by-hop headers and those Connection names dropped, framing left to the sender.
     let mut out = Vec::with_capacity(head.len() + 128);
@@ -127,7 +115,7 @@ pub fn parse<'a>(head: &'a [u8], remote: &str) -> Option<Request<'a>> {
             19 => eq_ci(name, "proxy-authorization"),
             _ => false,
         };
-        if drop || (!listed.is_empty() && listed.iter().any(|l| name.eq_ignore_ascii_case(l))) {
+        if drop || is_listed(&listed, name) {
             continue;
         }
         out.extend_from_slice(name);

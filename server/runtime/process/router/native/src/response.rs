@@ -2,7 +2,7 @@
 //! 502, never a guess at where a body ends) and written to the client as client-connection.ts's
 //! writeHead does.
 use crate::pages::reason_phrase;
-use crate::fields::{append_list, content_length as parse_length, eq_ci, find as find_bytes, has_controls as unsendable, trim_ows};
+use crate::fields::{append_list, connection_listed, content_length as parse_length, is_listed, eq_ci, find as find_bytes, has_controls as unsendable, trim_ows};
 
 pub const BODY_LENGTH: u8 = 1;
 pub const BODY_CHUNKED: u8 = 2;
@@ -126,12 +126,7 @@ pub fn parse(text: &[u8]) -> Option<Response> {
             } else if minor == b'0' && contains_token(&lower, "keep-alive") {
                 keep_alive = true;
             }
-            for t in lower.split(|&c| c == b',') {
-                let t = trim_ows(t);
-                if !t.is_empty() && t != b"keep-alive" && t != b"close" && t != b"upgrade" {
-                    listed.push(t.to_vec());
-                }
-            }
+            listed = connection_listed(&lower);
         }
     }
 
@@ -165,7 +160,7 @@ pub fn parse(text: &[u8]) -> Option<Response> {
     let mut bad = unsendable(reason);
     for &(name, value) in &fields {
         let is_length = name.len() == 14 && eq_ci(name, "content-length");
-        if (is_length && drop_length) || listed.iter().any(|l| name.eq_ignore_ascii_case(l)) {
+        if (is_length && drop_length) || is_listed(&listed, name) {
             continue;
         }
         if unsendable(name) || unsendable(value) {
