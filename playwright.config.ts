@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
-/** Slipway's router in the e2e server: service URLs are http://<service>.<env>.<project>.localhost:<this>. */
+/** Slipway's router in the e2e server: service URLs are http://<service>.<env>.<project>.<org>.localhost:<this>. */
 export const ROUTER_PORT = Number(process.env.E2E_ROUTER_PORT ?? 8100);
 // E2E_NAME lets several checkouts of the suite run side by side (own ports, data and session).
 const NAME = process.env.E2E_NAME ?? "";

@@ -6,7 +6,7 @@
 //      port 8080, health check /healthz, 2 instances), deploys it and waits for DEPLOYED on the
 //      `deployment.watch` stream (SSE);
 //   2. starts a load generator in its own process: CONNECTIONS keep-alive connections sending
-//      `GET /` back to back through the router (`Host: web.staging.shop.localhost`); a request
+//      `GET /` back to back through the router (`Host: web.staging.shop.bench.localhost`); a request
 //      succeeds on 200 with the body "hello\n", anything else is a failure (kept with a few examples
 //      and the time it happened);
 //   3. while the load runs, redeploys the service REDEPLOYS times in a row (`deployment.create` →
@@ -49,7 +49,7 @@ const RUN_COMMAND = process.env.BENCH_RUN_COMMAND?.trim() || null;
 const GOAL_P50_MS = 1_500;
 const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password-1";
-const HOSTNAME = "web.staging.shop.localhost";
+const HOSTNAME = "web.staging.shop.bench.localhost";
 const EXPECTED_BODY = "hello\n";
 const START_TIMEOUT_MS = 120_000;
 const FIRST_DEPLOY_TIMEOUT_MS = 180_000;

@@ -28,7 +28,7 @@ test("deploy hello-node, open it through the router, redeploy, stop, start and r
   await expectDeployed(page);
 
   // The service answers through Slipway's router.
-  const url = `http://web.staging.shop.localhost:${ROUTER_PORT}/`;
+  const url = `http://web.staging.shop.${org}.localhost:${ROUTER_PORT}/`;
   const app = await context.newPage();
   await app.goto(url);
   await expect(app.locator("body")).toHaveText("hello");

@@ -31,7 +31,7 @@ test("logs: live request lines, filters, resume after reload without duplicates,
   await expect(viewer.getByTestId("log-mode")).toHaveText(/^Live/);
   await expect(logLines(page).filter({ hasText: /listening on port/ }).first()).toBeVisible();
   const app = await context.newPage();
-  const base = `http://web.staging.shop.localhost:${ROUTER_PORT}`;
+  const base = `http://web.staging.shop.${org}.localhost:${ROUTER_PORT}`;
   const started = Date.now();
   await app.goto(`${base}/?req=e2e-1`);
   await expect(logLines(page).filter({ hasText: "GET /?req=e2e-1 200" })).toHaveCount(1);

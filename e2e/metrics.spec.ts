@@ -38,7 +38,7 @@ test("deploy hello-node, send requests, watch the requests and latency charts mo
 
   // Traffic through Slipway's router, from a page of the app itself.
   const app = await context.newPage();
-  await app.goto(`http://web.staging.shop.localhost:${ROUTER_PORT}/`);
+  await app.goto(`http://web.staging.shop.${org}.localhost:${ROUTER_PORT}/`);
   await expect(app.locator("body")).toHaveText("hello");
   await app.evaluate(async () => {
     for (let i = 0; i < 300; i++) await fetch(`/?i=${i}`, { cache: "no-store" });

@@ -27,9 +27,9 @@ async function expectDeployed(page: Page) {
 }
 
 /** What hello-node's /env page lists, one `NAME=value` per line, read through Slipway's router as a visitor would. */
-async function envOfApp(context: BrowserContext) {
+async function envOfApp(context: BrowserContext, org: string) {
   const app = await context.newPage();
-  const res = await app.goto(`http://web.staging.shop.localhost:${ROUTER_PORT}/env`);
+  const res = await app.goto(`http://web.staging.shop.${org}.localhost:${ROUTER_PORT}/env`);
   expect(res?.status()).toBe(200);
   const lines = (await app.locator("body").innerText()).split("\n");
   await app.close();
@@ -55,9 +55,10 @@ async function addVariable(page: Page, v: { name: string; value: string; kind?: 
 test("variables and secrets: project value, service override, secret and alias reach the app; needs redeploy until redeployed", async ({ page, context }) => {
   const secret = `s3cr3t-${randomBytes(12).toString("hex")}`;
   const rotated = `r0tated-${randomBytes(12).toString("hex")}`;
+  const org = unique("vars");
 
   await test.step("a project, an environment and a hello-node service", async () => {
-    await createOrg(page, unique("vars"));
+    await createOrg(page, org);
     await createShopStaging(page);
     await createService(page);
   });
@@ -134,7 +135,7 @@ test("variables and secrets: project value, service override, secret and alias r
     await onPage(page, "web");
     await page.getByRole("button", { name: "Deploy", exact: true }).click();
     await expectDeployed(page);
-    const env = await envOfApp(context);
+    const env = await envOfApp(context, org);
     expect(env).toContain("APP_COLOR=green");
     expect(env).toContain("COLOR_ALIAS=green");
     expect(env).toContain("SHARED_NOTE=from-project");
@@ -236,7 +237,7 @@ test("variables and secrets: project value, service override, secret and alias r
     await expect(card(page).getByTestId("needs-redeploy")).toBeVisible();
     await card(page).getByRole("button", { name: "Redeploy web" }).click();
     await expectDeployed(page);
-    const env = await envOfApp(context);
+    const env = await envOfApp(context, org);
     expect(env).toContain("APP_COLOR=purple");
     expect(env).toContain("COLOR_ALIAS=purple");
     expect(env).toContain("SHARED_NOTE=from-staging");

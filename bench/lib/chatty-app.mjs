@@ -60,7 +60,7 @@ server.listen(Number(process.env.PORT));
 `;
 
 /** The router's Host for the chatty service created by `createChattyService`. */
-export const CHATTY_HOST = "chatty.staging.shop.localhost";
+export const CHATTY_HOST = "chatty.staging.shop.bench.localhost";
 
 /**
  * Writes the app to .slipway/<folder>/app below the repository (removed on exit) and returns that path.

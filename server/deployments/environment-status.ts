@@ -6,10 +6,12 @@ import { requireEnvironment } from "@/server/policy/access";
 import { serviceActions, type RunningStatus } from "@/server/engine/deployment-status";
 import { serviceUrl } from "@/server/engine/service-url";
 import { needsRedeployByService } from "@/server/variables/needs-redeploy";
+import { organizationSlug } from "@/server/organizations/organization-slug";
 
 /** Each service's observed state: running status, instances, URL through the router. */
 export async function environmentStatus({ ctx, environmentId }: { ctx: ServiceCtx; environmentId: string }) {
   const { environment, project } = await requireEnvironment(ctx, environmentId, "org.read");
+  const place = { organizationSlug: await organizationSlug(ctx.db, project.orgId), projectName: project.name, environmentName: environment.name };
   const rows = await ctx.db
     .select({ service: services, state: serviceRuntime })
     .from(services)
@@ -36,7 +38,7 @@ export async function environmentStatus({ ctx, environmentId }: { ctx: ServiceCt
         deploymentId: state?.deploymentId ?? null,
         revision: state?.revision ?? null,
         instances: (state?.instances ?? []).map((i) => ({ id: i.instanceId, state: i.state, restarts: i.restarts })),
-        url: serviceUrl({ name: service.name, type: service.type, port: service.spec.port }, { environmentName: environment.name, projectName: project.name }),
+        url: serviceUrl({ name: service.name, type: service.type, port: service.spec.port }, place),
         actions: serviceActions(status),
         /** Its effective variables changed since the running deployment (compared by digest). */
         needsRedeploy: needsRedeploy.get(service.id) ?? false,

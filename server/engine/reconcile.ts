@@ -1,7 +1,7 @@
 import "server-only";
 import { and, eq, isNotNull } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { environments, projects, serviceRuntime, services } from "@/db/schema";
+import { environments, organizations, projects, serviceRuntime, services } from "@/db/schema";
 import { findOrphanedDeployments } from "./deployment-queue";
 import { recordEvent } from "./record-event";
 import { setDeploymentStatus } from "./update-deployment";
@@ -35,11 +35,12 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
   const failed = await failOrphanedDeployments({ db, nodeId, staleMs: 30_000 });
   const stopped = await runtime.stopOrphans();
   const rows = await db
-    .select({ service: services, state: serviceRuntime, environmentId: environments.id, environmentName: environments.name, projectId: projects.id, projectName: projects.name })
+    .select({ service: services, state: serviceRuntime, environmentId: environments.id, environmentName: environments.name, projectId: projects.id, projectName: projects.name, organizationSlug: organizations.slug })
     .from(services)
     .innerJoin(serviceRuntime, eq(serviceRuntime.serviceId, services.id))
     .innerJoin(environments, eq(environments.id, services.environmentId))
     .innerJoin(projects, eq(projects.id, environments.projectId))
+    .innerJoin(organizations, eq(organizations.id, projects.orgId))
     .where(and(eq(services.desiredState, "running"), isNotNull(serviceRuntime.buildDir)));
   let restored = 0;
   for (const r of rows) {
@@ -55,7 +56,7 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
       await runtime.start(
         { ...r.service, variables },
         { buildId: r.state.buildId ?? "", dir: r.state.buildDir ?? "", startCommand: r.state.startCommand ?? "", revision: r.state.revision ?? "", reused: true },
-        { deploymentId: r.state.deploymentId, environmentId: r.environmentId, environmentName: r.environmentName, projectName: r.projectName },
+        { deploymentId: r.state.deploymentId, environmentId: r.environmentId, environmentName: r.environmentName, projectName: r.projectName, organizationSlug: r.organizationSlug },
       );
       await setServiceState(db, r.service.id, r.environmentId, { status: runtime.status(r.service.id), ownerId: nodeId, message: "restored after a console restart" });
       restored++;

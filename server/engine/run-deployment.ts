@@ -1,7 +1,7 @@
 import "server-only";
 import { eq, inArray } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { environments, projects, services, type DeploymentBuilds, type SnapshotService } from "@/db/schema";
+import { environments, organizations, projects, services, type DeploymentBuilds, type SnapshotService } from "@/db/schema";
 import type { ClaimedDeployment } from "./deployment-queue";
 import { recordEvent } from "./record-event";
 import { setDeploymentStatus } from "./update-deployment";
@@ -40,9 +40,10 @@ export type RunOptions = { db: Db; runtime: Runtime; logs: LogWriter; deployment
  */
 export async function runDeployment({ db, runtime, logs, deployment: d, signal }: RunOptions): Promise<void> {
   const [env] = await db
-    .select({ name: environments.name, projectName: projects.name })
+    .select({ name: environments.name, projectName: projects.name, organizationSlug: organizations.slug })
     .from(environments)
     .innerJoin(projects, eq(projects.id, environments.projectId))
+    .innerJoin(organizations, eq(organizations.id, projects.orgId))
     .where(eq(environments.id, d.environmentId));
   // Secret values are masked in every message and hint this deployment stores, once they are known.
   let redact: Redactor = noRedaction;
@@ -51,6 +52,7 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
     environmentId: d.environmentId,
     environmentName: env?.name ?? "?",
     projectName: env?.projectName ?? "?",
+    organizationSlug: env?.organizationSlug ?? "?",
     signal,
     emit: async (e) => {
       await recordEvent(db, { ...e, message: redact(e.message), hint: e.hint ? redact(e.hint) : e.hint, deploymentId: d.id, environmentId: d.environmentId });

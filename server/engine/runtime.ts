@@ -2,12 +2,11 @@ import type { SnapshotService } from "@/db/schema";
 import type { ServiceVariables } from "@/server/variables/materialize";
 import type { StepEvent } from "./record-event";
 import type { RunningStatus } from "./deployment-status";
+import type { ServicePlace } from "./service-url";
 
-export type DeployTarget = {
+export type DeployTarget = ServicePlace & {
   deploymentId: string;
   environmentId: string;
-  environmentName: string;
-  projectName: string;
 };
 
 /** What a pipeline step may do besides its work: report progress, write log lines, notice cancellation. */
@@ -51,7 +50,7 @@ export interface Runtime {
   remove(serviceId: string): Promise<void>;
   status(serviceId: string): RunningStatus;
   /** The address a person opens (through the router), or null for services without a port. */
-  url(service: { name: string; type: string }, target: { environmentName: string; projectName: string }): string | null;
+  url(service: { name: string; type: string }, target: ServicePlace): string | null;
   /** Whether a kept build still exists (a rollback reuses it instead of rebuilding). */
   hasBuild(version: Pick<BuiltVersion, "dir">): boolean;
   /** Stops processes a previous life of this console left behind; returns how many. */

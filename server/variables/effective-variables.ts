@@ -8,6 +8,7 @@ import { resolveAll, type ResolvableEntry } from "./interpolate";
 import { layerVariables, specEnvRecords, visibleTo } from "./layer-variables";
 import { loadPool, loadProjectRows } from "./load-variables";
 import { requireScope } from "./require-scope";
+import { organizationSlug } from "@/server/organizations/organization-slug";
 import { SECRET_MASK } from "./variable-rules";
 
 export type EffectiveVariable = {
@@ -31,7 +32,7 @@ const SET_AT_DEPLOY = "(set at deploy)";
  */
 export async function effectiveVariables({ ctx, serviceId }: { ctx: ServiceCtx; serviceId: string }): Promise<EffectiveVariable[]> {
   const rs = await requireScope(ctx, { serviceId }, "read");
-  const [rows, pool] = await Promise.all([loadProjectRows(ctx.db, rs.projectId), loadPool(ctx.db, rs)]);
+  const [rows, pool, organizationSlugOf] = await Promise.all([loadProjectRows(ctx.db, rs.projectId), loadPool(ctx.db, rs), organizationSlug(ctx.db, rs.orgId)]);
   const svc = pool.find((s) => s.id === serviceId);
   if (!svc) return [];
   const layered = layerVariables(visibleTo(rows, { environmentId: svc.environmentId, serviceId }), specEnvRecords(svc.spec.env, () => ""));
@@ -44,7 +45,7 @@ export async function effectiveVariables({ ctx, serviceId }: { ctx: ServiceCtx; 
     port: getsPort(svc) ? "(assigned at start)" : null,
     siblings: siblingsOf(pool, svc).map((o) => ({
       name: o.name,
-      url: serviceUrl({ name: o.name, type: o.type, port: o.spec.port }, { environmentName: svc.environmentName, projectName: rs.projectName }) ?? "",
+      url: serviceUrl({ name: o.name, type: o.type, port: o.spec.port }, { environmentName: svc.environmentName, projectName: rs.projectName, organizationSlug: organizationSlugOf }) ?? "",
     })),
   });
   const entries = new Map<string, ResolvableEntry>([...layered.values()].map((v) => [v.name, { kind: v.kind, value: v.value ?? "" }]));

@@ -180,16 +180,16 @@ describe("slipway CLI against a real server and engine", () => {
     const parsed = JSON.parse(status.stdout) as { project: string; environment: string; services: { name: string; type: string; status: string; instances: unknown[]; url: string }[] };
     expect(parsed).toMatchObject({ project: "shop", environment: "staging" });
     expect(parsed.services).toHaveLength(1);
-    expect(parsed.services[0]).toMatchObject({ name: "web", type: "application", status: "RUNNING", url: `http://web.staging.shop.localhost:${rt.runtime.router.port}` });
+    expect(parsed.services[0]).toMatchObject({ name: "web", type: "application", status: "RUNNING", url: `http://web.staging.shop.acme.localhost:${rt.runtime.router.port}` });
     expect(parsed.services[0].instances).toHaveLength(2);
     expect(Object.keys(parsed.services[0])).toEqual(["name", "type", "status", "instances", "url"]);
     const table = await slipway(["status", "shop/staging"]);
-    expect(table.stdout).toMatch(/web\s+application\s+RUNNING\s+2\/2 running\s+http:\/\/web\.staging\.shop\.localhost/);
+    expect(table.stdout).toMatch(/web\s+application\s+RUNNING\s+2\/2 running\s+http:\/\/web\.staging\.shop\.acme\.localhost/);
 
     // Follow the logs, then open the app through the router: the request line streams in.
     const follow = start(["logs", "shop/staging/web", "--follow"]);
     await follow.waitFor(/listening on port/);
-    expect(await getVia(rt.runtime.router.port, "web.staging.shop.localhost", "/?from=cli-test")).toEqual({ status: 200, body: "hello\n" });
+    expect(await getVia(rt.runtime.router.port, "web.staging.shop.acme.localhost", "/?from=cli-test")).toEqual({ status: 200, body: "hello\n" });
     await follow.waitFor(/GET \/\?from=cli-test 200/);
     follow.child.kill("SIGINT");
     const followed = await follow.done;
@@ -204,7 +204,7 @@ describe("slipway CLI against a real server and engine", () => {
   it("logs filters: --grep, --regex, --stream, --instance, --since/--until; bad filters say which option and why", async () => {
     // The web service deployed above; two kinds of request lines, between two instants.
     const before = new Date(Date.now() - 1_000).toISOString();
-    for (const q of ["alpha-1", "beta-1", "alpha-2"]) expect((await getVia(rt.runtime.router.port, "web.staging.shop.localhost", `/?filter=${q}`)).status).toBe(200);
+    for (const q of ["alpha-1", "beta-1", "alpha-2"]) expect((await getVia(rt.runtime.router.port, "web.staging.shop.acme.localhost", `/?filter=${q}`)).status).toBe(200);
     const lines = (out: string) => out.split("\n").filter((l) => l.includes("filter="));
     const wait = async () => {
       // The request lines reach the store a flush later: wait until all three are there.
@@ -270,7 +270,7 @@ describe("slipway CLI against a real server and engine", () => {
     expect(broken.stdout).toMatch(/deployment [0-9a-f-]{36} DEPLOYMENT_ERROR: web .*exited with code 1/);
     expect(broken.stdout).toContain("hint: ");
     expect(broken.stdout).toContain("DATABASE_URL is not set");
-    expect((await getVia(rt.runtime.router.port, "web.staging.shop.localhost")).status).toBe(200);
+    expect((await getVia(rt.runtime.router.port, "web.staging.shop.acme.localhost")).status).toBe(200);
   });
 
   it("export → apply through the CLI changes nothing", async () => {

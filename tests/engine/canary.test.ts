@@ -47,7 +47,7 @@ async function call(token: string, procedure: string, input: unknown, method: "G
 const data = (r: { json: unknown }) => (r.json as { result: { data: { json: unknown } } }).result.data.json;
 
 it("never lets the canary out: responses, logs, errors, audit and the database hold it only as ciphertext", async () => {
-  const { user, org, env, api } = await makeEnvironment(h, "canary-org");
+  const { user, org, env, api, hostname } = await makeEnvironment(h, "canary-org");
   const { token } = await makeToken(h.db, { orgId: org.id, userId: user.id, role: "owner", name: "canary-token" });
   const dir = path.join(EXAMPLES, "hello-node");
   const printAll = 'echo "raw $CANARY_SECRET"; printf %s "$CANARY_SECRET" | base64; node -e "console.log(encodeURIComponent(process.env.CANARY_SECRET))"';
@@ -64,7 +64,7 @@ it("never lets the canary out: responses, logs, errors, audit and the database h
   const d = await api.deployment.create({ environmentId: env.id });
   const done = await waitForDeployment(h, d.id);
   expect(done.status, `${done.message} ${done.hint}`).toBe("DEPLOYED");
-  const page = await getVia(rt.runtime.router.port, "web.staging.shop.localhost", "/env");
+  const page = await getVia(rt.runtime.router.port, hostname("web"), "/env");
   captured.push({ what: "router /env", body: page.body });
   expect(page.body).toContain(`CANARY_SECRET=sha256:${crypto.createHash("sha256").update(CANARY).digest("hex")}`);
 

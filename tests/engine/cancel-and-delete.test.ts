@@ -17,13 +17,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-const HOST = "web.staging.shop.localhost";
 // The slow build's command, unique to this run: the leftover check scans every process on the machine,
 // and other test files (running at the same time) start their own `sleep 300`.
 const SLOW_SECONDS = `300.${process.pid}`;
 
 it("cancels a running deployment (killing its build) and a queued one, keeping the old version; delete stops everything", async () => {
-  const { api, env } = await makeEnvironment(h);
+  const { api, env, hostname } = await makeEnvironment(h);
+  const HOST = hostname("web");
   const spec = { source: { path: path.join(EXAMPLES, "hello-node") }, port: 8080, healthcheck: { path: "/healthz" } };
   const svc = await api.service.create({ environmentId: env.id, name: "web", type: "application", spec });
   const first = await api.deployment.create({ environmentId: env.id });

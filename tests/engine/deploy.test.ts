@@ -15,11 +15,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-const HOST = "web.staging.shop.localhost";
-
 describe("deploying real apps through the process runtime", () => {
   it("deploys hello-node, keeps it serving through failed deployments, and rolls back", async () => {
-    const { api, env } = await makeEnvironment(h);
+    const { api, env, hostname } = await makeEnvironment(h);
+    const HOST = hostname("web");
     const spec = { source: { path: path.join(EXAMPLES, "hello-node") }, port: 8080, healthcheck: { path: "/healthz" }, instances: { min: 2, max: 2 }, env: { GREETING: "hi from slipway" } };
     const svc = await api.service.create({ environmentId: env.id, name: "web", type: "application", spec });
     const first = await api.deployment.create({ environmentId: env.id });
@@ -76,5 +75,24 @@ describe("deploying real apps through the process runtime", () => {
     expect(end.message).toContain("source folder /nope/not-here does not exist");
     const status = await api.runtime.status({ environmentId: env.id });
     expect(status.services[0].status).toBe("NOT_DEPLOYED");
+  });
+
+  it("gives two organizations with the same project, environment and service names their own hostnames", async () => {
+    const deployed = [];
+    for (const [slug, greeting] of [["twin-a", "from a"], ["twin-b", "from b"]]) {
+      const { api, env, hostname } = await makeEnvironment(h, slug);
+      const spec = { source: { path: path.join(EXAMPLES, "hello-node") }, port: 8080, healthcheck: { path: "/healthz" }, env: { GREETING: greeting } };
+      await api.service.create({ environmentId: env.id, name: "web", type: "application", spec });
+      const d = await api.deployment.create({ environmentId: env.id });
+      const end = await waitForDeployment(h, d.id);
+      expect(end.status, `${end.message} ${end.hint}`).toBe("DEPLOYED");
+      const status = await api.runtime.status({ environmentId: env.id });
+      expect(status.services[0].url).toBe(`http://${hostname("web")}:${process.env.SLIPWAY_ROUTER_PORT ?? 8000}`);
+      deployed.push({ host: hostname("web"), greeting });
+    }
+    expect(deployed[0].host).toBe("web.staging.shop.twin-a.localhost");
+    expect(deployed[1].host).toBe("web.staging.shop.twin-b.localhost");
+    for (const { host, greeting } of deployed) expect(await getVia(rt.runtime.router.port, host)).toEqual({ status: 200, body: `${greeting}\n` });
+    expect((await getVia(rt.runtime.router.port, "web.staging.shop.localhost")).status).toBe(404);
   });
 });

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 it("cannot read the data folder, write into it, or signal the console", async () => {
-  const { api, env } = await makeEnvironment(h);
+  const { api, env, hostname } = await makeEnvironment(h);
   await api.service.create({
     environmentId: env.id,
     name: "probe",
@@ -59,7 +59,7 @@ it("cannot read the data folder, write into it, or signal the console", async ()
   });
   const d = await api.deployment.create({ environmentId: env.id });
   expect((await waitForDeployment(h, d.id)).status).toBe("DEPLOYED");
-  const r = await getVia(rt.runtime.router.port, "probe.staging.shop.localhost", "/probe");
+  const r = await getVia(rt.runtime.router.port, hostname("probe"), "/probe");
   expect(r.status).toBe(200);
   const result = JSON.parse(r.body) as Record<string, string | number | string[]>;
   expect(result.read).toMatch(/^refused/);

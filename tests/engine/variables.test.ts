@@ -33,10 +33,9 @@ afterAll(async () => {
 });
 
 const sha = (v: string) => `sha256:${crypto.createHash("sha256").update(v, "utf8").digest("hex")}`;
-const HOST = "web.staging.shop.localhost";
 
 /** hello-node's /env as NAME → value (multi-line values only appear under digested names here). */
-async function envOf(routerPort: number, host = HOST): Promise<Map<string, string>> {
+async function envOf(routerPort: number, host: string): Promise<Map<string, string>> {
   const r = await getVia(routerPort, host, "/env");
   expect(r.status).toBe(200);
   return new Map(
@@ -69,7 +68,7 @@ describe("variables in a deployment", () => {
   });
 
   it("a restart applies run-time changes but keeps flagging a build-time change until a deploy rebuilds", async () => {
-    const { api, env } = await makeEnvironment(h, "vars-restart-org");
+    const { api, env, hostname } = await makeEnvironment(h, "vars-restart-org");
     const spec = { source: { path: path.join(EXAMPLES, "hello-node") }, port: 8080, healthcheck: { path: "/healthz" } };
     // Its own hostname: every test's project is shop/staging, and the router routes by name.
     const web = await api.service.create({ environmentId: env.id, name: "restarted", type: "application", spec });
@@ -87,7 +86,7 @@ describe("variables in a deployment", () => {
     expect(await flag()).toBe(true);
     await run(api.runtime.restart({ serviceId: web.id }));
     expect(await flag()).toBe(false);
-    expect((await envOf(rt.runtime.router.port, "restarted.staging.shop.localhost")).get("AT_RUN")).toBe("two");
+    expect((await envOf(rt.runtime.router.port, hostname("restarted"))).get("AT_RUN")).toBe("two");
 
     await api.variable.set({ scope: { serviceId: web.id }, name: "AT_BUILD", kind: "value", value: "two", availability: "both" });
     await run(api.runtime.restart({ serviceId: web.id }));
@@ -98,7 +97,7 @@ describe("variables in a deployment", () => {
   });
 
   it("injects every kind at the right time, redacts secrets, flags needed redeploys and survives a console restart", async () => {
-    const { api, project, env } = await makeEnvironment(h, "vars-org");
+    const { api, project, env, hostname } = await makeEnvironment(h, "vars-org");
     const dir = path.join(EXAMPLES, "hello-node");
     // The build proves what it saw by digest only (and prints a secret on purpose, to be redacted).
     const build = {
@@ -122,7 +121,7 @@ describe("variables in a deployment", () => {
     const done = await waitForDeployment(h, d.id);
     expect(done.status, `${done.message} ${done.hint}`).toBe("DEPLOYED");
 
-    const e = await envOf(rt.runtime.router.port);
+    const e = await envOf(rt.runtime.router.port, hostname("web"));
     expect(e.get("APP_NAME")).toBe("shop-app");
     expect(e.get("GREETING")).toBe("from spec");
     expect(e.get("PLAIN")).toBe(AWKWARD_VALUE);
@@ -132,7 +131,7 @@ describe("variables in a deployment", () => {
     expect(e.get("SLIPWAY_PROJECT")).toBe("shop");
     expect(e.get("SLIPWAY_SERVICE")).toBe("web");
     expect(e.get("SLIPWAY_DEPLOYMENT_ID")).toBe(d.id);
-    expect(e.get("SLIPWAY_API_URL")).toBe(`http://api.staging.shop.localhost:${rt.runtime.router.port}`);
+    expect(e.get("SLIPWAY_API_URL")).toBe(`http://${hostname("api")}:${rt.runtime.router.port}`);
     expect(e.get("PORT")).toMatch(/^\d+$/);
     // Build-only variables stay out of the instance.
     expect(e.has("BUILD_TOKEN")).toBe(false);
@@ -185,7 +184,7 @@ describe("variables in a deployment", () => {
     await engine.start();
     setEngine(engine);
     try {
-      const after = await envOf(runtime.router.port);
+      const after = await envOf(runtime.router.port, hostname("web"));
       expect(after.get("PLAIN")).toBe(AWKWARD_VALUE);
       expect(after.get("DSN_SECRET")).toBe(sha(`postgres://app:${AWKWARD_SECRET}@db/shop-app`));
       expect(after.get("SLIPWAY_DEPLOYMENT_ID")).toBe(d.id);

@@ -66,7 +66,7 @@ describe("variables", () => {
     expect(names).toEqual(expect.arrayContaining(["PORT", "SLIPWAY_PROJECT", "SLIPWAY_ENVIRONMENT", "SLIPWAY_SERVICE", "SLIPWAY_DEPLOYMENT_ID", "SLIPWAY_GIT_COMMIT", "SLIPWAY_API_URL"]));
     expect(names).not.toContain("SLIPWAY_WEB_URL");
     expect(names).not.toContain("SLIPWAY_JOBS_URL");
-    expect(web.find((v) => v.name === "SLIPWAY_API_URL")?.value).toMatch(/^http:\/\/api\.staging\.shop\.localhost/);
+    expect(web.find((v) => v.name === "SLIPWAY_API_URL")?.value).toBe(`http://api.staging.shop.${w.org.slug}.localhost:${process.env.SLIPWAY_ROUTER_PORT ?? 8000}`);
     expect(web.find((v) => v.name === "PORT")?.value).toBe("(assigned at start)");
     expect((await w.api.variable.effective({ serviceId: w.worker.id })).some((v) => v.name === "PORT")).toBe(false);
     // list is exactly one scope's, sorted by name.

@@ -66,7 +66,7 @@ it("recovers from SIGKILL mid-deployment within 30 s", async () => {
   };
   const first = await api.deployment.create.mutate({ environmentId: env.id });
   await waitStatus(first.id, (s) => s === "DEPLOYED", 60_000);
-  expect((await getVia(routerPort, "web.staging.shop.localhost")).body).toBe("hello\n");
+  expect((await getVia(routerPort, "web.staging.shop.recover.localhost")).body).toBe("hello\n");
   // The built console loads the router's native data plane (the test command builds it).
   expect(server.output()).toContain("[slipway] router: native data plane");
   const before = await api.runtime.status.query({ environmentId: env.id });
@@ -88,7 +88,7 @@ it("recovers from SIGKILL mid-deployment within 30 s", async () => {
   expect(ended.status).toBe("DEPLOYMENT_ERROR");
   expect(ended.message).toMatch(/console stopped while this deployment was building/);
   // The service is back on its last good version.
-  expect((await getVia(routerPort, "web.staging.shop.localhost")).body).toBe("hello\n");
+  expect((await getVia(routerPort, "web.staging.shop.recover.localhost")).body).toBe("hello\n");
   expect(Date.now() - restartedAt).toBeLessThan(30_000);
   // Nothing from before the kill is still running.
   for (const pid of pidsBefore) expect(alive(pid), `pid ${pid} survived the console`).toBe(false);

@@ -108,7 +108,7 @@ it("resumes the live tail by last event id across a forced disconnect in the mid
   expect(res1.status).toBe(200);
   const reading1 = readLogStream(res1, take, first.signal);
   // Settles either way, so a failure below never leaves it running unobserved.
-  const sending = sendRequests(routerPort, "web.staging.shop.localhost", TOTAL, 16).then(
+  const sending = sendRequests(routerPort, "web.staging.shop.logs.localhost", TOTAL, 16).then(
     () => null,
     (err: unknown) => err,
   );

@@ -4,6 +4,7 @@ import { memberships, organizations, users } from "@/db/schema";
 import type { Actor } from "@/server/auth/actor";
 import { createCaller } from "@/server/api/root";
 import type { Role } from "@/server/policy/policy";
+import { routeHostname } from "@/server/engine/service-url";
 
 let counter = 0;
 
@@ -41,5 +42,7 @@ export async function makeEnvironment(h: { db: Db }, slug = `org-${Math.random()
   const org = await api.organization.create({ name: slug, slug });
   const project = await api.project.create({ orgId: org.id, name: "shop" });
   const env = await api.environment.create({ projectId: project.id, name: "staging", mode: "staging" });
-  return { user, api, org, project, env };
+  /** Where the router serves one of this environment's services. */
+  const hostname = (service: string) => routeHostname(service, { organizationSlug: org.slug, projectName: project.name, environmentName: env.name });
+  return { user, api, org, project, env, hostname };
 }

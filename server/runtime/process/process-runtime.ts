@@ -11,7 +11,7 @@ import type { RunningStatus } from "@/server/engine/deployment-status";
 import { StepFailure } from "@/server/engine/step-failure";
 import type { LogWriter } from "@/server/engine/log-writer";
 import { setServiceState } from "@/server/engine/service-state";
-import { routeHostname, serviceUrl } from "@/server/engine/service-url";
+import { routeHostname, serviceUrl, type ServicePlace } from "@/server/engine/service-url";
 import { Supervisor, allocatePort, killProcessGroupIfSame, type InstanceInfo, type StateEvent } from "./supervisor";
 import { HttpRouter } from "./router/http-router";
 import { buildService } from "./builder/build-service";
@@ -140,7 +140,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   private builtins(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string | null, port: number | null): Record<string, string> {
-    const siblings = (s.variables?.siblings ?? []).map((o) => ({ name: o.name, url: `http://${routeHostname(o.name, t.environmentName, t.projectName)}:${this.router.port}` }));
+    const siblings = (s.variables?.siblings ?? []).map((o) => ({ name: o.name, url: `http://${routeHostname(o.name, t)}:${this.router.port}` }));
     return builtinValues({ projectName: t.projectName, environmentName: t.environmentName, serviceName: s.name, deploymentId: t.deploymentId, revision, port, siblings });
   }
 
@@ -262,7 +262,7 @@ export class ProcessRuntime implements Runtime {
     }
     await ctx.emit({ stage: "health", step: `health ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `${fresh.length} instance(s) healthy` });
 
-    const hostname = s.type === "application" && fresh.some((i) => i.port !== null) ? routeHostname(s.name, ctx.environmentName, ctx.projectName) : null;
+    const hostname = s.type === "application" && fresh.some((i) => i.port !== null) ? routeHostname(s.name, ctx) : null;
     if (hostname) {
       this.router.setRoute(hostname, fresh.filter((i) => i.port !== null).map((i) => ({ id: i.id, port: i.port as number })), {
         serviceId: s.id,
@@ -284,7 +284,7 @@ export class ProcessRuntime implements Runtime {
 
   async start(s: ServiceRef, v: BuiltVersion, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }): Promise<void> {
     const ids = await this.launch(s, v, t);
-    const hostname = s.type === "application" && ids.some((i) => i.port !== null) ? routeHostname(s.name, t.environmentName, t.projectName) : null;
+    const hostname = s.type === "application" && ids.some((i) => i.port !== null) ? routeHostname(s.name, t) : null;
     this.services.set(s.id, { version: v, deploymentId: t.deploymentId, instanceIds: ids.map((i) => i.id), hostname, environmentId: t.environmentId });
     const health = await this.waitHealthy(ids, this.healthTimeoutMs + 2_000);
     if (hostname) {
@@ -337,7 +337,7 @@ export class ProcessRuntime implements Runtime {
     return "STARTING";
   }
 
-  url(service: { name: string; type: string; port?: number }, target: { environmentName: string; projectName: string }): string | null {
+  url(service: { name: string; type: string; port?: number }, target: ServicePlace): string | null {
     return serviceUrl(service, target);
   }
 
