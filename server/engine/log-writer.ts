@@ -230,7 +230,7 @@ export class LogWriter {
     this.failing = { cause, unreachable, since: prev?.since ?? Date.now(), dropping: prev?.dropping ?? false };
     logHealth.failing = { cause, since: this.failing.since };
     // Never print the failed query: its parameters are the log lines themselves.
-    if (prev?.cause !== cause) console.error(`[slipway] log lines cannot be stored: ${cause}; retrying for up to ${Math.round(this.retryMs / 1000)} s, then dropping and counting them`);
+    if (prev?.cause !== cause) console.error(`[slipway] log lines cannot be stored: ${cause}; retrying for up to ${this.retryMs / 1000} s, then dropping and counting them`);
     return this.failing;
   }
 
