@@ -225,12 +225,12 @@ export class LogWriter {
 
   /** Records a failed attempt; says so in the console's log once per outage (and when the cause changes). */
   private failed(err: unknown): NonNullable<LogWriter["failing"]> {
-    const { cause, unreachable } = describeStoreFailure(err);
+    const { cause, detail, unreachable } = describeStoreFailure(err);
     const prev = this.failing;
     this.failing = { cause, unreachable, since: prev?.since ?? Date.now(), dropping: prev?.dropping ?? false };
     logHealth.failing = { cause, since: this.failing.since };
     // Never print the failed query: its parameters are the log lines themselves.
-    if (prev?.cause !== cause) console.error(`[slipway] log lines cannot be stored: ${cause}; retrying for up to ${this.retryMs / 1000} s, then dropping and counting them`);
+    if (prev?.cause !== cause) console.error(`[slipway] log lines cannot be stored: ${cause}: ${detail}; retrying for up to ${this.retryMs / 1000} s, then dropping and counting them`);
     return this.failing;
   }
 

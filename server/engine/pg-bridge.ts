@@ -1,6 +1,7 @@
 import "server-only";
 import crypto from "node:crypto";
 import type { Client as PgClient } from "pg";
+import { databaseErrorOf, isDatabaseUnreachable } from "@/db/unreachable";
 import { bus, type BusEvents } from "./event-bus";
 import { retryDelay } from "./retry-delay";
 
@@ -42,7 +43,10 @@ export async function startPgBridge(databaseUrl: string): Promise<() => Promise<
     const c = clients;
     // Disconnected: the event is lost here, and the `resync` sent on reconnect stands for it.
     if (!c) return;
-    void c.publisher.query("select pg_notify($1, $2)", [CHANNEL, JSON.stringify({ origin, name, payload } satisfies Envelope)]).catch((err: unknown) => lost(c, err));
+    void c.publisher.query("select pg_notify($1, $2)", [CHANNEL, JSON.stringify({ origin, name, payload } satisfies Envelope)]).catch((err: unknown) => {
+      // A dead connection is replaced; any other refusal costs this one event (subscribers re-read on the next).
+      if (isDatabaseUnreachable(err)) lost(c, err);
+    });
   };
 
   const connect = async () => {
@@ -84,7 +88,8 @@ export async function startPgBridge(databaseUrl: string): Promise<() => Promise<
     clients = null;
     void closePair(pair);
     const reason = message(err);
-    setHealth("reconnecting", reason);
+    // /api/health answers anyone: the code only, never the server's text (hosts, ports).
+    setHealth("reconnecting", databaseErrorOf(err).code ?? "connection lost");
     console.error(`[slipway] event bridge: lost the database connection (${reason}); reconnecting, live views re-read when it is back`);
     reconnecting ??= reconnect().finally(() => {
       reconnecting = null;

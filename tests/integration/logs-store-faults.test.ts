@@ -65,9 +65,8 @@ describe("LogWriter across a refused write", () => {
     for (let i = 0; i < 10; i++) w.write(line(sid, `kept ${i} secret-ish-text`));
     const flushed = w.flush();
     await until("the writer to report the failing store", () => logHealth.failing !== null);
-    expect(logHealth.failing?.cause).toMatch(/^the database refused the write: .*refuse_all.* \(23514\)$/);
-    // The cause never quotes the lines (the query's parameters).
-    expect(logHealth.failing?.cause).not.toContain("secret-ish-text");
+    // The class and SQLSTATE only: never the lines (the query's parameters), nor the server's text.
+    expect(logHealth.failing?.cause).toBe("the database refused the write: integrity constraint violation (23514)");
     expect(faultReport().degraded.join("\n")).toContain("log lines cannot be stored since");
     await accept();
     await flushed;
@@ -86,7 +85,7 @@ describe("LogWriter across a refused write", () => {
     await w.flush();
     expect(readLogCounters().linesDropped - before.linesDropped).toBe(5);
     const cause = logHealth.lastDrop?.cause ?? "";
-    expect(cause).toMatch(/^the database refused the write: .*refuse_all.* \(23514\)$/);
+    expect(cause).toBe("the database refused the write: integrity constraint violation (23514)");
     expect(faultReport().degraded.join("\n")).toContain(cause);
     await accept();
     w.write(line(sid, "after the outage"));
