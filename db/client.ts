@@ -75,6 +75,9 @@ async function openPostgres(url: string): Promise<DbHandle> {
   const { Pool } = await import("pg");
   const { drizzle } = await import("drizzle-orm/node-postgres");
   const pool = new Pool({ connectionString: url, max: Number(process.env.SLIPWAY_DB_POOL ?? 10) });
+  // An idle connection that the server closes (PostgreSQL restarted) is emitted here and dropped from the
+  // pool; without a listener it would be an uncaught exception. The next query opens a fresh connection.
+  pool.on("error", (err) => console.error(`[slipway] database: an idle connection was closed (${err.message}); the next query reconnects`));
   const db = drizzle({ client: pool, schema }) as unknown as Db;
   return { db, kind: "postgres", close: () => pool.end() };
 }

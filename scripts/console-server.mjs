@@ -9,6 +9,7 @@
 // router, context and auth as app/api/trpc (which still serves until boot has registered it).
 import http from "node:http";
 import next from "next";
+import { guardConsoleOutput } from "./console-output-guard.mjs";
 
 const FAST_LANE = Symbol.for("slipway.trpcNodeHandler");
 const TRPC_PREFIX = "/api/trpc/";
@@ -25,6 +26,8 @@ function parseArgs(argv) {
 }
 
 async function main() {
+  // First: a full disk under the console's own log must not turn every log call into an exception.
+  guardConsoleOutput();
   const { host, port } = parseArgs(process.argv.slice(2));
   process.env.NODE_ENV = "production";
   // malloc read these at start-up (CONSOLE_ENV in next-build.mjs); builds and apps must not inherit them.

@@ -39,7 +39,13 @@ export class Engine {
 
   async start(): Promise<void> {
     await reconcile({ db: this.db, runtime: this.runtime, nodeId: this.nodeId, logs: this.logs });
-    this.unsubscribe = bus.on("queued", () => this.wake());
+    const offQueued = bus.on("queued", () => this.wake());
+    // Queued work announced while the event bridge was down: look at the queue now, not at the next heartbeat.
+    const offResync = bus.on("resync", () => this.wake());
+    this.unsubscribe = () => {
+      offQueued();
+      offResync();
+    };
     this.timer = setInterval(() => void this.tick(), HEARTBEAT_MS);
     this.timer.unref();
     this.loopDone = this.loop();

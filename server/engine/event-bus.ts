@@ -12,6 +12,11 @@ export type BusEvents = {
   queued: { environmentId: string };
   /** The metrics sampler stored a tick (time in ms): live charts re-read. */
   metrics: { at: number };
+  /**
+   * Notifications may have been lost (the PostgreSQL event bridge was disconnected, here or in the
+   * console that published them): every live view re-reads from the last id it delivered.
+   */
+  resync: { reason: string };
 };
 
 /**

@@ -4,6 +4,10 @@ import { logCounters } from "@/server/logs/log-counters";
 import { storedBatches } from "@/server/logs/stored-batches";
 import { storeChunks } from "@/server/logs/store-chunks";
 import { bus } from "./event-bus";
+import { retryDelay } from "./retry-delay";
+import { logRetryMs } from "@/server/logs/log-config";
+import { countDropped, logHealth } from "@/server/logs/log-health";
+import { describeStoreFailure } from "@/server/logs/store-failure";
 import { noRedaction, type Redactor } from "@/server/secrets/redactor";
 
 export type LogLine = {
@@ -18,12 +22,6 @@ export type LogLine = {
 /** Longest stored line. The supervisor cuts instance output at the same size with its own marker, hence the slack. */
 export const MAX_LINE_BYTES = 16 * 1024;
 const CUT_SLACK = 64;
-
-const rootMessage = (err: unknown): string => {
-  let e = err;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : "unknown error";
-};
 
 /** A quiet service's line waits at most this long; a chatty one fills a batch first. */
 const FLUSH_MS = 40;
@@ -55,27 +53,48 @@ export function cutLine(line: string): string {
   return `${kept}…[truncated ${dropped} bytes]`;
 }
 
-type Dropped = { count: number; deploymentId: string | null; instanceId: string | null };
+type Dropped = { serviceId: string; cause: string; count: number; deploymentId: string | null; instanceId: string | null };
+
+/** The cause said for lines dropped because the buffer was full while the database was keeping up. */
+export const TOO_FAST = "the service printed faster than they could be stored";
+/** Between two attempts at a failing batch: short first (a restart takes a second or two), at most this. */
+const RETRY_MAX_DELAY_MS = 2_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * The log pipeline's write side: redact, cut, buffer, and store in batched inserts, one batch in flight
- * at a time. Memory is bounded: when the database falls behind by more than MAX_PENDING_*, lines are
- * dropped and counted, and a system line in the service's log says how many. After each stored batch
- * the bus carries `logs` (service id only) to live tails, in this process and (pg-bridge) others.
+ * at a time. Memory is bounded: beyond MAX_PENDING_* new lines are dropped and counted.
+ *
+ * A batch the database fails to store is retried with backoff for up to SLIPWAY_LOG_RETRY_S (30 s):
+ * a PostgreSQL restart loses nothing. Past that window the outage's batches get one attempt each and
+ * are dropped. Every drop is counted with its true cause — the database's refusal ("disk full
+ * (53100)"), its absence ("unreachable for 30 s"), or the service printing faster than the database
+ * stores — in /metrics, in /api/health (server/logs/log-health.ts) and, once the database takes writes
+ * again, as a system line in each affected service's log, in the place the lines were lost. After each
+ * stored batch the bus carries `logs` (service id only) to live tails, in this process and others.
  */
 export class LogWriter {
   private buffer: LogLine[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
+  /** Per service and cause: lines lost and not yet said in the service's log. */
   private dropped = new Map<string, Dropped>();
+  /** The system notes in the buffer, with what they report (put back if a note itself cannot be stored). */
+  private notes = new Map<LogLine, Dropped>();
+  /** While batches fail: since when, and why (the last failure). */
+  private failing: { cause: string; unreachable: boolean; since: number; dropping: boolean } | null = null;
   /** The newest lines per service, for failure hints ("it printed: …"). */
   private tails = new Map<string, string[]>();
 
   /** Per service: masks its secret values before a line is stored or kept in a tail. */
   private redactors = new Map<string, Redactor>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly retryMs = logRetryMs(),
+  ) {}
 
   setRedactor(serviceId: string, redactor: Redactor | null): void {
     if (redactor) this.redactors.set(serviceId, redactor);
@@ -92,13 +111,20 @@ export class LogWriter {
     if (tail.length > 50) tail.shift();
     this.tails.set(key, tail);
     if (this.buffer.length >= MAX_PENDING_LINES || this.pendingBytes >= MAX_PENDING_BYTES) {
-      logCounters.linesDropped++;
-      const d = this.dropped.get(l.serviceId) ?? { count: 0, deploymentId: l.deploymentId, instanceId: l.instanceId };
-      d.count++;
-      this.dropped.set(l.serviceId, d);
+      // A full buffer while the database fails is the database's fault, not the service's.
+      this.drop(l, 1, this.failing?.cause ?? TOO_FAST);
       return;
     }
     this.enqueue({ serviceId: l.serviceId, deploymentId: l.deploymentId, instanceId: l.instanceId, stream: l.stream, line, at: l.at });
+  }
+
+  private drop(l: Pick<LogLine, "serviceId" | "deploymentId" | "instanceId">, count: number, cause: string): void {
+    logCounters.linesDropped += count;
+    countDropped(cause, count);
+    const key = `${l.serviceId}\n${cause}`;
+    const d = this.dropped.get(key) ?? { serviceId: l.serviceId, cause, count: 0, deploymentId: l.deploymentId, instanceId: l.instanceId };
+    d.count += count;
+    this.dropped.set(key, d);
   }
 
   private enqueue(l: LogLine): void {
@@ -134,22 +160,29 @@ export class LogWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.buffer.length > 0) {
+    for (;;) {
+      // Room again (or nothing else to store): say in each affected log how many lines were lost.
+      if (this.dropped.size > 0 && ((!this.failing && this.buffer.length < MAX_PENDING_LINES / 2) || this.buffer.length === 0)) this.noteDropped();
+      if (this.buffer.length === 0) return;
       const batch = this.buffer.splice(0, BATCH);
       for (const l of batch) this.pendingBytes -= l.line.length;
-      await this.store(batch);
+      if (!(await this.storeWithRetry(batch)) && this.buffer.length === 0) {
+        // Only the notes were left and the database still fails: try them again later, not in a loop.
+        this.timer ??= setTimeout(() => void this.flush(), RETRY_MAX_DELAY_MS);
+        return;
+      }
       // PGlite runs queries synchronously and resolves them in microtasks: without this, a backlog would
       // be drained without ever letting HTTP requests, live tails or the instances' pipes be served.
       if (this.buffer.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      // Room again: say in each affected log how many lines were lost, in the place they were lost.
-      if (this.dropped.size > 0 && this.buffer.length < MAX_PENDING_LINES / 2) this.noteDropped();
     }
   }
 
   private noteDropped(): void {
-    for (const [serviceId, d] of this.dropped) {
-      const line = `[slipway] ${d.count} log line(s) dropped: the service printed faster than they could be stored`;
-      this.buffer.push({ serviceId, deploymentId: d.deploymentId, instanceId: d.instanceId, stream: "system", line, at: new Date() });
+    for (const d of this.dropped.values()) {
+      const line = `[slipway] ${d.count} log line(s) dropped: ${d.cause}`;
+      const note: LogLine = { serviceId: d.serviceId, deploymentId: d.deploymentId, instanceId: d.instanceId, stream: "system", line, at: new Date() };
+      this.buffer.push(note);
+      this.notes.set(note, d);
       this.pendingBytes += line.length;
     }
     this.dropped.clear();
@@ -161,18 +194,72 @@ export class LogWriter {
     storedBatches.emit({ minId: firstId, maxId: firstId + batch.length - 1, rows });
   }
 
-  private async store(batch: LogLine[]): Promise<void> {
+  /**
+   * Stores `batch`, retrying while the outage is younger than the retry window; false if it was given
+   * up (dropped and counted). A batch made only of notes gets one attempt: the notes go back to wait.
+   */
+  private async storeWithRetry(batch: LogLine[]): Promise<boolean> {
     // PostgreSQL text cannot hold NUL bytes.
     const lines = batch.map((l) => (l.line.includes("\u0000") ? { ...l, line: l.line.replaceAll("\u0000", "\uFFFD") } : l));
-    try {
-      const firstId = await storeChunks(this.db, lines);
-      logCounters.linesStored += batch.length;
-      this.handOver(lines, firstId);
-      for (const serviceId of new Set(lines.map((l) => l.serviceId))) bus.emit("logs", { serviceId });
-    } catch (err) {
-      logCounters.linesDropped += batch.length;
-      // Never print the failed query: its parameters are the log lines themselves.
-      console.error(`[slipway] could not store ${batch.length} log lines: ${rootMessage(err)}`);
+    const onlyNotes = batch.every((l) => this.notes.has(l));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const firstId = await storeChunks(this.db, lines);
+        for (const l of batch) this.notes.delete(l);
+        this.recovered();
+        logCounters.linesStored += batch.length;
+        this.handOver(lines, firstId);
+        for (const serviceId of new Set(lines.map((l) => l.serviceId))) bus.emit("logs", { serviceId });
+        return true;
+      } catch (err) {
+        const failure = this.failed(err);
+        if (onlyNotes || Date.now() - failure.since >= this.retryMs) {
+          this.giveUp(batch, failure);
+          await sleep(retryDelay(attempt, { maxMs: RETRY_MAX_DELAY_MS }));
+          return false;
+        }
+        await sleep(retryDelay(attempt, { maxMs: RETRY_MAX_DELAY_MS }));
+      }
     }
+  }
+
+  /** Records a failed attempt; says so in the console's log once per outage (and when the cause changes). */
+  private failed(err: unknown): NonNullable<LogWriter["failing"]> {
+    const { cause, detail, unreachable } = describeStoreFailure(err);
+    const prev = this.failing;
+    this.failing = { cause, unreachable, since: prev?.since ?? Date.now(), dropping: prev?.dropping ?? false };
+    logHealth.failing = { cause, since: this.failing.since };
+    // Never print the failed query: its parameters are the log lines themselves.
+    if (prev?.cause !== cause) console.error(`[slipway] log lines cannot be stored: ${cause}: ${detail}; retrying for up to ${this.retryMs / 1000} s, then dropping and counting them`);
+    return this.failing;
+  }
+
+  private giveUp(batch: LogLine[], failure: NonNullable<LogWriter["failing"]>): void {
+    const cause = failure.unreachable ? `the database was unreachable for ${Math.max(1, Math.round((Date.now() - failure.since) / 1000))} s (${failure.cause.replace(/^the database was unreachable \((.*)\)$/, "$1")})` : failure.cause;
+    let n = 0;
+    for (const l of batch) {
+      const note = this.notes.get(l);
+      if (note) {
+        // A note that could not be stored waits again (its count intact); it is not a lost line of the service.
+        this.notes.delete(l);
+        const key = `${note.serviceId}\n${note.cause}`;
+        const d = this.dropped.get(key);
+        if (d) d.count += note.count;
+        else this.dropped.set(key, note);
+        continue;
+      }
+      n++;
+      this.drop(l, 1, cause);
+    }
+    // Once per outage: the totals are in /api/health and, when it is over, in each service's log.
+    if (n > 0 && !failure.dropping) console.error(`[slipway] dropping log lines until the database takes writes again: ${cause}`);
+    if (n > 0) failure.dropping = true;
+  }
+
+  private recovered(): void {
+    if (!this.failing) return;
+    console.log(`[slipway] log lines are stored again after ${((Date.now() - this.failing.since) / 1000).toFixed(1)} s (${this.failing.cause})`);
+    this.failing = null;
+    logHealth.failing = null;
   }
 }

@@ -26,3 +26,9 @@ export function logRetention(): LogRetention {
 
 /** How often the background pruner runs (SLIPWAY_LOG_PRUNE_INTERVAL_S, default 300). */
 export const pruneIntervalMs = (): number => positive("SLIPWAY_LOG_PRUNE_INTERVAL_S", 300) * 1000;
+
+/**
+ * How long a log batch the database fails to store is retried before it is dropped and counted
+ * (SLIPWAY_LOG_RETRY_S, default 30): long enough to ride out a PostgreSQL restart.
+ */
+export const logRetryMs = (): number => positive("SLIPWAY_LOG_RETRY_S", 30) * 1000;

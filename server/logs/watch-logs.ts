@@ -71,6 +71,8 @@ export async function* watchLogs({
   await checkPatternInDb(ctx.db, input);
   const db = ctx.db;
   const waiter = busWaiter(["logs"], (_n, p) => p.serviceId === input.serviceId);
+  // Reads wait out a database restart (the stream stays open); the bridge's resync then wakes the loop.
+  const read = <T>(f: () => Promise<T>) => waiter.read(f, signal);
   const fast = !(input.regex && input.text);
   const matches = matcher(input);
   let queue: StoredBatch[] = [];
@@ -85,8 +87,9 @@ export async function* watchLogs({
     let after: number;
     if (input.lastEventId !== undefined) after = Number(input.lastEventId);
     else {
-      after = await newestGlobalId(db);
-      const tail = input.tail > 0 ? await selectLines(db, input, { upToId: after }, { limit: input.tail, newest: true }) : [];
+      after = await read(() => newestGlobalId(db));
+      const upTo = after;
+      const tail = input.tail > 0 ? await read(() => selectLines(db, input, { upToId: upTo }, { limit: input.tail, newest: true })) : [];
       yield* linesEvents(tail);
     }
     while (!signal?.aborted) {
@@ -108,21 +111,23 @@ export async function* watchLogs({
         yield* linesEvents(rows);
         after = b.maxId;
       }
-      const hi = await newestGlobalId(db);
+      const hi = await read(() => newestGlobalId(db));
       while (after < hi && !signal?.aborted) {
         // `hi - after` only bounds the lag (ids are shared by all services): count when it might be real.
         if (hi - after > maxLag) {
           const window = { afterId: after, upToId: hi };
-          if ((await countLines(db, input, window, maxLag)) > maxLag) {
-            const cut = await idFromNewest(db, input, window, keep);
+          if ((await read(() => countLines(db, input, window, maxLag))) > maxLag) {
+            const cut = await read(() => idFromNewest(db, input, window, keep));
             if (cut !== null) {
-              const count = await countLines(db, input, { afterId: after, upToId: cut });
+              const from = after;
+              const count = await read(() => countLines(db, input, { afterId: from, upToId: cut }));
               yield tracked(String(cut), { type: "skipped", count, fromId: after + 1, toId: cut });
               after = cut;
             }
           }
         }
-        const rows = await selectLines(db, input, { afterId: after, upToId: hi }, { limit: PAGE });
+        const from = after;
+        const rows = await read(() => selectLines(db, input, { afterId: from, upToId: hi }, { limit: PAGE }));
         for (const event of linesEvents(rows)) {
           after = Number(event[0]);
           yield event;

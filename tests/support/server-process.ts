@@ -75,6 +75,8 @@ export type ServerOptions = {
   port?: number;
   /** Extra environment (undefined removes a variable). */
   env?: Record<string, string | undefined>;
+  /** stdout and stderr appended to this file instead of piped to the test (`output()` is then empty). */
+  outputFile?: string;
 };
 
 const live = new Set<ChildProcess>();
@@ -126,13 +128,16 @@ export async function spawnServer(opts: ServerOptions): Promise<ServerHandle> {
   assertBuilt();
   installExitHook();
   const port = opts.port ?? (await freePort());
+  const outFd = opts.outputFile ? fs.openSync(opts.outputFile, "a") : null;
   const child = spawn(process.execPath, [...CONSOLE_NODE_ARGS, consoleServer(REPO_ROOT), "-H", "127.0.0.1", "-p", String(port)], {
     cwd: REPO_ROOT,
     env: serverEnv(opts, port, await freePort()),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: outFd === null ? ["ignore", "pipe", "pipe"] : ["ignore", outFd, outFd],
     // Its own process group, so that a kill reaches anything it spawns.
     detached: true,
   });
+  // The child has its own copy of the descriptor.
+  if (outFd !== null) fs.closeSync(outFd);
   if (child.pid === undefined) throw new Error("could not spawn the console server");
   const pid = child.pid;
   live.add(child);

@@ -27,8 +27,9 @@ export const deploymentRouter = createTRPCRouter({
       let last = input.lastEventId ?? 0;
       let lastStatus = "";
       while (!signal?.aborted) {
-        const d = await getDeployment({ ctx: c, deploymentId: input.deploymentId });
-        for (const e of await listDeploymentEvents({ ctx: c, deploymentId: input.deploymentId, afterId: last })) {
+        const d = await waiter.read(() => getDeployment({ ctx: c, deploymentId: input.deploymentId }), signal);
+        const from = last;
+        for (const e of await waiter.read(() => listDeploymentEvents({ ctx: c, deploymentId: input.deploymentId, afterId: from }), signal)) {
           last = e.id;
           yield tracked(String(e.id), { type: "event" as const, event: e, deployment: d });
         }

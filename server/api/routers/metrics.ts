@@ -21,7 +21,8 @@ export const metricsRouter = createTRPCRouter({
     try {
       let after = input.lastEventId !== undefined ? Number(input.lastEventId) : undefined;
       while (!signal?.aborted) {
-        const batch = await latestSamples({ ctx: c, serviceId: input.serviceId, afterMs: after, limit: LIVE_BATCH });
+        const afterMs = after;
+        const batch = await waiter.read(() => latestSamples({ ctx: c, serviceId: input.serviceId, afterMs, limit: LIVE_BATCH }), signal);
         for (const p of batch) {
           after = p.t;
           yield tracked(String(p.t), p);
@@ -47,7 +48,7 @@ export const metricsRouter = createTRPCRouter({
     try {
       let after = input.lastEventId !== undefined ? Number(input.lastEventId) : null;
       while (!signal?.aborted) {
-        const t = await latestEnvironmentSample({ ctx: c, environmentId: input.environmentId });
+        const t = await waiter.read(() => latestEnvironmentSample({ ctx: c, environmentId: input.environmentId }), signal);
         if (t !== null && (after === null || t > after)) {
           after = t;
           yield tracked(String(t), { t });

@@ -18,7 +18,7 @@ export const runtimeRouter = createTRPCRouter({
     const waiter = busWaiter(["service", "deployment"], (_name, p) => p.environmentId === input.environmentId || p.environmentId === null);
     try {
       while (!signal?.aborted) {
-        yield await environmentStatus({ ctx: c, environmentId: input.environmentId });
+        yield await waiter.read(() => environmentStatus({ ctx: c, environmentId: input.environmentId }), signal);
         await waiter.wait(signal);
       }
     } finally {
