@@ -141,6 +141,33 @@ describe.each(["onread", "data"] as const)("the router's client side (%s reads)"
     await c.closed();
   });
 
+  it("answers a pipelined GET, chunked POST and HTTP/1.0 GET in order, and counts each once", async () => {
+    const before = router.metrics(INFO.serviceId).requests;
+    const c = connect();
+    c.write(
+      get("/p1") +
+        `POST /p2 HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n` +
+        `GET /p3 HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`,
+    );
+    const replies = [await c.response(), await c.response(), await c.response()];
+    expect(replies.map((r) => JSON.parse(r.body))).toEqual([
+      expect.objectContaining({ method: "GET", url: "/p1", bodyLength: 0 }),
+      expect.objectContaining({ method: "POST", url: "/p2", bodyLength: 3, body: "abc" }),
+      expect.objectContaining({ method: "GET", url: "/p3", bodyLength: 0 }),
+    ]);
+    await c.closed();
+    expect(router.metrics(INFO.serviceId).requests - before).toBe(3);
+  });
+
+  it("serves an instance named by a hostname (localhost), not only by an IP address", async () => {
+    const named = "named.staging.shop.localhost";
+    router.setRoute(named, [{ id: "n", host: "localhost", port: (upstream.address() as net.AddressInfo).port }], { serviceId: "svc_named", serviceName: "named" });
+    const c = connect();
+    c.write(`GET /n HTTP/1.1\r\nHost: ${named}\r\nConnection: close\r\n\r\n`);
+    expect(JSON.parse((await c.response()).body).url).toBe("/n");
+    router.removeRoute(named);
+  });
+
   it("keeps HTTP/1.1 connections open between requests and closes on Connection: close", async () => {
     const c = connect();
     c.write(get("/one"));

@@ -69,11 +69,6 @@ export class ClientConnection {
     socket.on("close", this.onClose);
   }
 
-  /** Bytes read before this object owned the connection (the native plane's handoff). */
-  receive(prefix: Buffer): void {
-    this.onData(prefix);
-  }
-
   /** `onread` callback: `bytes` bytes in the shared read buffer, valid only during this call. */
   onRead(bytes: number, shared: Buffer): boolean {
     const upgraded = this.upgraded;

@@ -1,29 +1,20 @@
 import "server-only";
-import fs from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
-import { describeService, noRoutePage, textPage } from "./error-page";
+import { noRoutePage, textPage } from "./error-page";
 import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
-import { CLIENT_READ_BUFFER_BYTES, onreadOption, rewrapWithOnread } from "./client-socket";
+import { CLIENT_READ_BUFFER_BYTES, rewrapWithOnread } from "./client-socket";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
 import { normalizeHostname, Route, RouteTable, type Target } from "./route-table";
 import type { RequestHead } from "./request-head";
-import { RAW_COUNTER_SLOTS, RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
-import {
-  chooseDataPlane,
-  loadNativePlane,
-  unpackHandoffs,
-  type DataPlane,
-  type NativeRouterAddon,
-} from "./native-plane";
+import { RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
 import type { RouteInfo, RouteSnapshot, RouterSample, Upstream } from "./types";
 import { UpstreamPool } from "./upstream-pool";
 
 export type { RouteInfo, RouteSnapshot, RouterSample, Upstream } from "./types";
-export type { DataPlane } from "./native-plane";
 export { latencyPercentile, LATENCY_BUCKETS_MS, type RouterMetricsSnapshot } from "./router-metrics";
 
 export type HttpRouterOptions = {
@@ -36,12 +27,6 @@ export type HttpRouterOptions = {
    * fallback used when an accepted handle cannot be moved (tests run both).
    */
   clientReads?: "onread" | "data";
-  /**
-   * "native" (the default when the addon is built and the host is IPv4): the hot path runs in the
-   * Rust data plane on its own thread and hands other connections here; "js": everything runs here.
-   * SLIPWAY_ROUTER_DATA_PLANE sets the default.
-   */
-  dataPlane?: DataPlane;
 };
 
 export type SampleListener = (sample: RouterSample) => void;
@@ -68,10 +53,6 @@ export class HttpRouter implements ClientHandler {
   private readonly readBuffer = Buffer.alloc(CLIENT_READ_BUFFER_BYTES);
   private readonly viaOnread: boolean;
   private sampleListeners: readonly SampleListener[] = [];
-  /** Which plane serves connections first (fixed at construction). */
-  readonly dataPlane: DataPlane;
-  private native: { addon: NativeRouterAddon; id: number; notify: Socket } | null = null;
-  private readonly nativeCounters = new Float64Array(RAW_COUNTER_SLOTS);
   /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
   lastError: unknown = null;
 
@@ -82,7 +63,6 @@ export class HttpRouter implements ClientHandler {
     this.requestedPort = opts.port;
     this.host = opts.host ?? "0.0.0.0";
     this.viaOnread = opts.clientReads !== "data";
-    this.dataPlane = chooseDataPlane(opts.dataPlane, this.host);
     // Paused on accept: the connection's handle moves into a socket that reads through `onread`.
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, this.onConnection);
   }
@@ -95,7 +75,6 @@ export class HttpRouter implements ClientHandler {
   start(): Promise<void> {
     if (this.state !== "new") return Promise.reject(new Error(`the router cannot start: it is ${this.state}`));
     this.state = "starting";
-    if (this.dataPlane === "native") return this.startNative();
     const server = this.server;
     return new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
@@ -128,65 +107,6 @@ export class HttpRouter implements ClientHandler {
     return new Error(`Slipway router could not listen on ${where}: ${why}`, { cause: err });
   }
 
-  private startNative(): Promise<void> {
-    const addon = loadNativePlane().addon as NativeRouterAddon;
-    let id: number;
-    try {
-      id = addon.start(this.host, this.requestedPort);
-    } catch (err) {
-      this.state = "new";
-      return Promise.reject(this.listenError(err as NodeJS.ErrnoException));
-    }
-    // Connections the plane hands over arrive with a byte on this pipe (it also keeps the process alive, as a listener would).
-    const notify = new net.Socket({ fd: addon.notifyFd(id), readable: true, writable: false });
-    notify.on("data", this.adoptHandoffs);
-    notify.on("error", () => {});
-    this.native = { addon, id, notify };
-    this.boundPort = addon.port(id);
-    for (const route of this.table.all()) this.pushRoute(route);
-    if (this.sampleListeners.length > 0) addon.delegateAll(id, true);
-    this.state = "listening";
-    return Promise.resolve();
-  }
-
-  /** Connections the native plane could not serve: read on here, from the bytes it had read. */
-  private readonly adoptHandoffs = (): void => {
-    const native = this.native;
-    if (native === null) return;
-    const packed = native.addon.takeHandoffs(native.id);
-    if (packed === undefined) return;
-    for (const h of unpackHandoffs(packed)) {
-      let conn: ClientConnection | null = null;
-      let socket: Socket;
-      try {
-        socket = this.viaOnread
-          ? new net.Socket({
-              fd: h.fd,
-              readable: true,
-              writable: true,
-              onread: onreadOption(this.readBuffer, (bytes, buf) => conn === null || conn.onRead(bytes, buf)),
-            } as net.SocketConstructorOpts)
-          : new net.Socket({ fd: h.fd, readable: true, writable: true });
-      } catch (err) {
-        // One connection lost (its descriptor closed), not the others in this batch.
-        this.lastError = err;
-        closeQuietly(h.fd);
-        continue;
-      }
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-      conn = new ClientConnection(socket, this, this.viaOnread);
-      if (h.prefix.length > 0) conn.receive(h.prefix);
-    }
-  };
-
-  private pushRoute(route: Route): void {
-    const native = this.native;
-    if (native === null) return;
-    const targets = route.targets.map((t) => `${t.host}:${t.port}`).join(",");
-    native.addon.setRoute(native.id, route.hostname, route.info.serviceId, describeService(route.info, route.hostname), targets);
-  }
-
   /** Stops listening and closes every client connection, WebSocket and upstream connection. */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
@@ -197,14 +117,8 @@ export class HttpRouter implements ClientHandler {
       return this.stopping;
     }
     this.state = "stopped";
-    const native = this.native;
-    this.native = null;
-    // The native plane closes its listener and connections before stop() returns; the net.Server never listened.
-    native?.addon.stop(native.id);
-    native?.notify.destroy();
     this.stopping = new Promise<void>((resolve) => {
-      if (native !== null) resolve();
-      else this.server.close(() => resolve());
+      this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
       this.pool.destroy();
     });
@@ -237,7 +151,6 @@ export class HttpRouter implements ClientHandler {
       route = new Route(key, { ...info }, metrics);
       route.targets = targets;
       this.table.add(route);
-      this.pushRoute(route);
       return;
     }
     const old = route.targets;
@@ -245,13 +158,11 @@ export class HttpRouter implements ClientHandler {
     route.metrics = metrics;
     route.targets = targets;
     for (const t of old) this.pool.release(t.host, t.port);
-    this.pushRoute(route);
   }
 
   removeRoute(hostname: string): void {
     const route = this.table.delete(hostname);
     if (route === undefined) return;
-    if (this.native !== null) this.native.addon.removeRoute(this.native.id, route.hostname);
     route.removed = true;
     const old = route.targets;
     route.targets = [];
@@ -264,22 +175,17 @@ export class HttpRouter implements ClientHandler {
 
   /** Cumulative counters of one service (zeros when it never had traffic). */
   metrics(serviceId: string): RouterMetricsSnapshot {
-    const native = this.native;
-    const raw = native !== null && native.addon.metrics(native.id, serviceId, this.nativeCounters) ? this.nativeCounters : null;
-    return this.registry.snapshot(serviceId, raw);
+    return this.registry.snapshot(serviceId);
   }
 
   /** Per-request hook (telemetry). Without listeners nothing is built per request. */
   on(event: "sample", listener: SampleListener): this {
     if (event === "sample") this.sampleListeners = [...this.sampleListeners, listener];
-    // Per-request hooks run in JS: while any is attached, the native plane hands every connection here.
-    if (this.native !== null) this.native.addon.delegateAll(this.native.id, this.sampleListeners.length > 0);
     return this;
   }
 
   off(event: "sample", listener: SampleListener): this {
     if (event === "sample") this.sampleListeners = this.sampleListeners.filter((l) => l !== listener);
-    if (this.native !== null) this.native.addon.delegateAll(this.native.id, this.sampleListeners.length > 0);
     return this;
   }
 
@@ -341,12 +247,4 @@ export class HttpRouter implements ClientHandler {
       }
     }
   };
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // already closed
-  }
 }
