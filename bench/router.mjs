@@ -96,6 +96,8 @@ import { HttpRouter } from "./router.mjs";
 const router = new HttpRouter({ port: Number(process.env.ROUTER_PORT), host: "127.0.0.1" });
 await router.start();
 router.setRoute(process.env.ROUTE_HOST, [{ id: "app", port: Number(process.env.APP_PORT) }], { serviceId: "svc_bench", serviceName: "web" });
+// Nothing to restore: unrouted hostnames answer 404, not 503 "starting".
+router.markReady();
 console.log("router ready");
 process.once("SIGTERM", async () => {
   const m = router.metrics("svc_bench");

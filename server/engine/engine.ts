@@ -38,7 +38,15 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    await reconcile({ db: this.db, runtime: this.runtime, nodeId: this.nodeId, logs: this.logs });
+    try {
+      await reconcile({ db: this.db, runtime: this.runtime, nodeId: this.nodeId, logs: this.logs });
+    } catch (err) {
+      console.error(`[slipway] restoring the services of this node failed (the router now answers 404 for hostnames not routed): ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    } finally {
+      // Until now the router answered unrouted hostnames with 503 "starting": they may have been among those restored.
+      this.runtime.restoreDone();
+    }
     this.unsubscribe = bus.on("queued", () => this.wake());
     this.timer = setInterval(() => void this.tick(), HEARTBEAT_MS);
     this.timer.unref();

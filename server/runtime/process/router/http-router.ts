@@ -2,14 +2,15 @@ import "server-only";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
-import { noRoutePage, textPage } from "./error-page";
+import { noRoutePage, startingPage, textPage } from "./error-page";
 import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
-import { CLIENT_READ_BUFFER_BYTES, rewrapWithOnread } from "./client-socket";
+import { CLIENT_READ_BUFFER_BYTES, peerAddress, rewrapWithOnread } from "./client-socket";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
 import { normalizeHostname, Route, RouteTable, type Target } from "./route-table";
 import type { RequestHead } from "./request-head";
+import { routerLimitsFromEnv } from "./router-limits";
 import { RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
 import type { RouteInfo, RouteSnapshot, RouterSample, Upstream } from "./types";
 import { UpstreamPool } from "./upstream-pool";
@@ -27,6 +28,20 @@ export type HttpRouterOptions = {
    * fallback used when an accepted handle cannot be moved (tests run both).
    */
   clientReads?: "onread" | "data";
+  /** How long a connection may take to deliver a whole request head (default SLIPWAY_ROUTER_HEAD_TIMEOUT_MS, 10 s). */
+  headTimeoutMs?: number;
+  /** Open connections allowed per peer address (default SLIPWAY_ROUTER_MAX_CONNECTIONS_PER_CLIENT, 256). */
+  maxConnectionsPerClient?: number;
+};
+
+/** What the router refused or cut to bound its clients, since it started. */
+export type ConnectionStats = {
+  /** Client connections open now (upgraded ones included). */
+  open: number;
+  /** Connections closed at accept: their peer address already had its limit. */
+  refusedOverLimit: number;
+  /** Connections cut because no whole request head arrived before the head deadline. */
+  headTimeouts: number;
 };
 
 export type SampleListener = (sample: RouterSample) => void;
@@ -53,6 +68,20 @@ export class HttpRouter implements ClientHandler {
   private readonly readBuffer = Buffer.alloc(CLIENT_READ_BUFFER_BYTES);
   private readonly viaOnread: boolean;
   private sampleListeners: readonly SampleListener[] = [];
+  private readonly headTimeoutMs: number;
+  private readonly maxPerClient: number;
+  /** Open connections per peer address (an entry goes when its count reaches 0). */
+  private readonly perClient = new Map<string, number>();
+  /** Connections whose reader is ours (not upgraded): the head deadline's sweep walks these. */
+  private readonly readers = new Set<ClientConnection>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private refusedOverLimit = 0;
+  private headTimeouts = 0;
+  /**
+   * False until the runtime's owner says the routes of a restart are back (markReady): until then
+   * a hostname without a route may be one still being restored, so it gets 503, not 404.
+   */
+  private ready = false;
   /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
   lastError: unknown = null;
 
@@ -63,6 +92,11 @@ export class HttpRouter implements ClientHandler {
     this.requestedPort = opts.port;
     this.host = opts.host ?? "0.0.0.0";
     this.viaOnread = opts.clientReads !== "data";
+    const limits = routerLimitsFromEnv();
+    this.headTimeoutMs = opts.headTimeoutMs ?? limits.headTimeoutMs;
+    this.maxPerClient = opts.maxConnectionsPerClient ?? limits.maxConnectionsPerClient;
+    if (!Number.isFinite(this.headTimeoutMs) || this.headTimeoutMs <= 0) throw new Error(`the router's head timeout must be a positive number of ms, not ${this.headTimeoutMs}`);
+    if (!Number.isInteger(this.maxPerClient) || this.maxPerClient < 1) throw new Error(`the router's connection limit per client must be a whole number ≥ 1, not ${this.maxPerClient}`);
     // Paused on accept: the connection's handle moves into a socket that reads through `onread`.
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, this.onConnection);
   }
@@ -88,6 +122,9 @@ export class HttpRouter implements ClientHandler {
         server.on("error", () => {});
         this.boundPort = (server.address() as AddressInfo).port;
         this.state = "listening";
+        // A connection is cut between its deadline and one sweep later (at most 1 s, a quarter of short deadlines).
+        this.sweeper = setInterval(this.sweep, Math.min(1_000, Math.max(25, this.headTimeoutMs / 4)));
+        this.sweeper.unref();
         resolve();
       };
       server.once("error", onError);
@@ -117,6 +154,8 @@ export class HttpRouter implements ClientHandler {
       return this.stopping;
     }
     this.state = "stopped";
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
     this.stopping = new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
@@ -169,6 +208,27 @@ export class HttpRouter implements ClientHandler {
     for (const t of old) this.pool.release(t.host, t.port);
   }
 
+  /**
+   * The routes of a restart are restored (or restoring them is over, failed or not): hostnames
+   * without a route now get 404 instead of 503 "starting".
+   */
+  markReady(): void {
+    this.ready = true;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  connectionStats(): ConnectionStats {
+    return { open: this.sockets.size, refusedOverLimit: this.refusedOverLimit, headTimeouts: this.headTimeouts };
+  }
+
+  /** Open client connections from one peer address. */
+  connectionsFrom(address: string): number {
+    return this.perClient.get(address) ?? 0;
+  }
+
   routes(): RouteSnapshot[] {
     return this.table.all().map((r) => r.snapshot());
   }
@@ -190,6 +250,17 @@ export class HttpRouter implements ClientHandler {
   }
 
   private readonly onConnection = (accepted: Socket): void => {
+    // Read before the handle moves: the rewrapped socket asks its own handle.
+    const address = peerAddress(accepted);
+    const perClient = this.perClient;
+    const count = (perClient.get(address) ?? 0) + 1;
+    if (count > this.maxPerClient) {
+      // Nothing was read: one client cannot take the descriptors every other client needs.
+      this.refusedOverLimit++;
+      accepted.destroy();
+      return;
+    }
+    perClient.set(address, count);
     let conn: ClientConnection | null = null;
     const rewrapped = this.viaOnread
       ? rewrapWithOnread(accepted, this.server, this.readBuffer, (bytes, buffer) => conn === null || conn.onRead(bytes, buffer))
@@ -197,9 +268,27 @@ export class HttpRouter implements ClientHandler {
     const socket = rewrapped ?? accepted;
     const sockets = this.sockets;
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    conn = new ClientConnection(socket, this, rewrapped !== null);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      const left = (perClient.get(address) ?? 1) - 1;
+      if (left > 0) perClient.set(address, left);
+      else perClient.delete(address);
+    });
+    conn = new ClientConnection(socket, this, address, rewrapped !== null);
+    this.readers.add(conn);
     if (rewrapped === null) accepted.resume();
+  };
+
+  onDetach(conn: ClientConnection): void {
+    this.readers.delete(conn);
+  }
+
+  /** Cuts connections that did not deliver a request head in time (see ClientConnection.expire). */
+  private readonly sweep = (): void => {
+    const deadline = performance.now() - this.headTimeoutMs;
+    for (const conn of this.readers) {
+      if (conn.since <= deadline && conn.expire(deadline)) this.headTimeouts++;
+    }
   };
 
   onRequest(req: ClientRequest, remoteAddress: string): void {
@@ -208,7 +297,8 @@ export class HttpRouter implements ClientHandler {
       const head = requestHead(req.method, req.url, req.rawHeaders, remoteAddress, false);
       const route = this.table.lookup(scan.host);
       if (route === undefined) {
-        writePage(req, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
+        const wantsHtml = acceptsHtml(req.rawHeaders);
+        writePage(req, this.ready ? noRoutePage(normalizeHostname(scan.host), wantsHtml) : startingPage(wantsHtml));
         return;
       }
       new HttpExchange(this.finish, route, req, head, start);
@@ -228,7 +318,8 @@ export class HttpRouter implements ClientHandler {
     const headers = requestHead(request.method, request.url, request.raw, remoteAddress, true);
     const route = this.table.lookup(scan.host);
     if (route === undefined) {
-      rejectUpgrade(socket, noRoutePage(normalizeHostname(scan.host), acceptsHtml(request.raw)));
+      const wantsHtml = acceptsHtml(request.raw);
+      rejectUpgrade(socket, this.ready ? noRoutePage(normalizeHostname(scan.host), wantsHtml) : startingPage(wantsHtml));
       return;
     }
     new UpgradeExchange(this.finish, route, request.raw, socket, rest, headers, start);
