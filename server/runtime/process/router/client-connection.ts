@@ -42,18 +42,6 @@ const CR = 13;
 const LF_CRLF = Buffer.from("\n\r\n");
 const LF_LF = Buffer.from("\n\n");
 
-/**
- * The LF that ends a request head's last line (an empty line follows: CRLF or a bare LF, RFC 9112
- * §2.2), or -1 while the head is incomplete. The first empty line ends the head, whichever form it has.
- */
-function headEnd(buf: Buffer, start: number): number {
-  // "\n\r\n" also finds the usual "\r\n\r\n"; a bare-LF "\n\n" counts only when it comes before it.
-  const crlf = buf.indexOf(LF_CRLF, start);
-  const bare = crlf === -1 ? buf.indexOf(LF_LF, start) : buf.subarray(start, crlf + 1).indexOf(LF_LF);
-  if (bare === -1) return crlf;
-  return crlf === -1 ? bare : start + bare;
-}
-
 export class ClientConnection {
   private state = S_HEAD;
   /**
@@ -132,15 +120,28 @@ export class ClientConnection {
         else if (buf[start] === CR && start + 1 < buf.length && buf[start + 1] === LF) start += 2;
         else break;
       }
-      const lf = start < buf.length ? headEnd(buf, start) : -1;
+      // The head ends at its first empty line, CRLF or a bare LF (RFC 9112 §2.2): `lf` is the LF of
+      // the line before it. "\n\r\n" also finds the usual "\r\n\r\n"; "\n\n" is looked for in the head
+      // text below (searching the buffer would scan any body bytes behind the head).
+      let lf = start < buf.length ? buf.indexOf(LF_CRLF, start) : -1;
+      if (lf === -1 && start < buf.length) lf = buf.indexOf(LF_LF, start);
       if (lf === -1) {
         if (buf.length - start > MAX_REQUEST_HEAD) this.refuse(431, "request header fields too large");
         else if (start > 0) this.buf = buf.subarray(start);
         return;
       }
-      const end = buf[lf - 1] === CR ? lf - 1 : lf;
+      let end = buf[lf - 1] === CR ? lf - 1 : lf;
       if (end - start > MAX_REQUEST_HEAD) return this.refuse(431, "request header fields too large");
-      const parsed = parseRequestHead(buf.toString("latin1", start, end));
+      let text = buf.toString("latin1", start, end);
+      // A bare-LF empty line before the one found ends the head there ("x\n\n\r\n": at the text's last LF).
+      let bare = text.indexOf("\n\n");
+      if (bare === -1 && text.charCodeAt(text.length - 1) === LF) bare = text.length - 1;
+      if (bare !== -1) {
+        lf = start + bare;
+        end = buf[lf - 1] === CR ? lf - 1 : lf;
+        text = text.slice(0, end - start);
+      }
+      const parsed = parseRequestHead(text);
       buf = buf.subarray(buf[lf + 1] === LF ? lf + 2 : lf + 3);
       this.buf = EMPTY;
       if ("error" in parsed) return this.refuse(parsed.error, parsed.message);
