@@ -10,6 +10,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { HttpRouter, type HttpRouterOptions } from "@/server/runtime/process/router/http-router";
+import { routerLimitsFromEnv } from "@/server/runtime/process/router/router-limits";
 import { rawConnect } from "../support/raw-http";
 
 const WEB = "web.staging.shop.localhost";
@@ -189,6 +190,15 @@ describe("the connection limit per client", () => {
     const again = await request(r.port, get(WEB, "/again"));
     expect(JSON.parse(again.body)).toMatchObject({ url: "/again" });
     for (const c of held) c.destroy();
+  });
+});
+
+describe("the limits' settings", () => {
+  it("are read from the environment, and a bad value is refused naming the setting", () => {
+    expect(routerLimitsFromEnv({})).toEqual({ headTimeoutMs: 10_000, maxConnectionsPerClient: 256 });
+    expect(routerLimitsFromEnv({ SLIPWAY_ROUTER_HEAD_TIMEOUT_MS: "2500", SLIPWAY_ROUTER_MAX_CONNECTIONS_PER_CLIENT: "" })).toEqual({ headTimeoutMs: 2_500, maxConnectionsPerClient: 256 });
+    expect(() => routerLimitsFromEnv({ SLIPWAY_ROUTER_HEAD_TIMEOUT_MS: "10s" })).toThrow('SLIPWAY_ROUTER_HEAD_TIMEOUT_MS must be a whole number from 100 to 3600000, not "10s"');
+    expect(() => routerLimitsFromEnv({ SLIPWAY_ROUTER_MAX_CONNECTIONS_PER_CLIENT: "0" })).toThrow(/SLIPWAY_ROUTER_MAX_CONNECTIONS_PER_CLIENT must be a whole number from 1/);
   });
 });
 
