@@ -10,7 +10,7 @@ export type RouterLimits = { headTimeoutMs: number; maxConnectionsPerClient: num
 
 export const DEFAULT_ROUTER_LIMITS: RouterLimits = { headTimeoutMs: 10_000, maxConnectionsPerClient: 256 };
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function wholeNumber(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const n = Number(raw);
@@ -20,7 +20,7 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   return n;
 }
 
-export function routerLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): RouterLimits {
+export function routerLimitsFromEnv(env: Record<string, string | undefined> = process.env): RouterLimits {
   return {
     headTimeoutMs: wholeNumber(env, "SLIPWAY_ROUTER_HEAD_TIMEOUT_MS", DEFAULT_ROUTER_LIMITS.headTimeoutMs, 100, 3_600_000),
     maxConnectionsPerClient: wholeNumber(env, "SLIPWAY_ROUTER_MAX_CONNECTIONS_PER_CLIENT", DEFAULT_ROUTER_LIMITS.maxConnectionsPerClient, 1, 1_000_000),
