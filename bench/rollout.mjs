@@ -252,9 +252,8 @@ async function worker() {
 }
 
 // Event-loop probe: a request for a hostname with no route, as HTTP/1.0 on a connection of its own.
-// The router's native plane hands HTTP/1.0 to the JS router, which answers it itself, synchronously,
-// so its latency is the console's event-loop delay (JS router, engine, PGlite and Next share that
-// loop), apart from the instances and from the native plane serving the traffic.
+// The router answers it itself, synchronously, so its latency is the console's event-loop delay (the
+// router, engine, PGlite and Next share that loop), apart from the instances.
 const lag = [];
 function lagOnce() {
   return new Promise((resolve) => {
@@ -614,7 +613,7 @@ async function main() {
           ),
         );
         console.log("  loop probe: an HTTP/1.0 request for a hostname with no route, every 20 ms on a new connection; the JS router");
-        console.log("  answers it itself, so its latency is the console's event-loop delay (the native plane serves the traffic apart).");
+        console.log("  answers it itself, so its latency is the console's event-loop delay.");
       }
     }
     for (const p of loadPhases) {

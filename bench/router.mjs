@@ -2,9 +2,8 @@
 //
 // Compares, in one run and interleaved (the machine is small and noisy), the throughput and latency of
 //   direct  — the load generator straight to a tiny node:http app,
-//   slipway — through Slipway's HttpRouter (server/runtime/process/router), in its own process, with
-//             its default data plane (the native one when built: scripts/build-native-router.mjs),
-//   slipway-js — the same router with the JS data plane only (SLIPWAY_ROUTER_DATA_PLANE=js),
+//   slipway — through Slipway's HttpRouter (server/runtime/process/router, its JavaScript data plane),
+//             in its own process,
 //   nginx   — through nginx (apt) with a keep-alive upstream, `worker_processes 1` and `auto`.
 // Load generator, proxy and app are separate processes, as in production. Load: wrk (apt) with one
 // thread and 20 keep-alive connections; without wrk, a Node keep-alive load generator in its own process.
@@ -13,7 +12,7 @@
 // Environment (all optional):
 //   BENCH_DURATION   seconds measured per target and round (default 10)   BENCH_WARMUP  seconds (default 2)
 //   BENCH_ROUNDS     rounds over all targets (default 3; the table shows medians) BENCH_CONNECTIONS (default 20)
-//   BENCH_TARGETS    comma list of direct,slipway,slipway-js,nginx,nginx-auto (default all)
+//   BENCH_TARGETS    comma list of direct,slipway,nginx,nginx-auto (default all)
 //   BENCH_ROUTER_NODE_ARGS  Node options for the router process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 //
 // Traffic goes to 127.0.0.1 only. Everything it starts (app, router, nginx, load generator, temp
@@ -32,7 +31,7 @@ const DURATION = intEnv("BENCH_DURATION", 10);
 const WARMUP = intEnv("BENCH_WARMUP", 2);
 const ROUNDS = intEnv("BENCH_ROUNDS", 3);
 const CONNECTIONS = intEnv("BENCH_CONNECTIONS", 20);
-const TARGETS = (process.env.BENCH_TARGETS || "direct,slipway,slipway-js,nginx,nginx-auto").split(",").map((s) => s.trim());
+const TARGETS = (process.env.BENCH_TARGETS || "direct,slipway,nginx,nginx-auto").split(",").map((s) => s.trim());
 const HOSTNAME = "web.bench.slipway.localhost";
 const GOAL_RATIO = 0.8;
 const STRETCH_RATIO = 1.0;
@@ -94,10 +93,12 @@ server.listen(Number(process.env.PORT), "127.0.0.1", () => console.log("app read
 
 const ROUTER_RUNNER = `
 import { HttpRouter } from "./router.mjs";
-const router = new HttpRouter({ port: Number(process.env.ROUTER_PORT), host: "127.0.0.1", dataPlane: process.env.DATA_PLANE || undefined });
+const router = new HttpRouter({ port: Number(process.env.ROUTER_PORT), host: "127.0.0.1" });
 await router.start();
 router.setRoute(process.env.ROUTE_HOST, [{ id: "app", port: Number(process.env.APP_PORT) }], { serviceId: "svc_bench", serviceName: "web" });
-console.log("router ready, data plane: " + router.dataPlane);
+// Nothing to restore: unrouted hostnames answer 404, not 503 "starting".
+router.markReady();
+console.log("router ready");
 process.once("SIGTERM", async () => {
   const m = router.metrics("svc_bench");
   // 499s are wrk closing its connections mid-request when a run ends.
@@ -106,10 +107,6 @@ process.once("SIGTERM", async () => {
   process.exit(0);
 });
 `;
-
-function nativeAddon() {
-  return process.env.SLIPWAY_ROUTER_ADDON || path.join(ROOT, "server/runtime/process/router/native/target/release/libslipway_router.so");
-}
 
 async function bundleRouter(dir) {
   let esbuild;
@@ -304,20 +301,14 @@ async function main() {
 
   const targets = [];
   if (TARGETS.includes("direct")) targets.push({ name: "direct", port: appPort, pid: null });
-  for (const [name, plane] of [
-    ["slipway", ""],
-    ["slipway-js", "js"],
-  ]) {
-    if (!TARGETS.includes(name)) continue;
+  if (TARGETS.includes("slipway")) {
     const port = await freePort();
     const nodeArgs = (process.env.BENCH_ROUTER_NODE_ARGS || "").split(" ").filter(Boolean);
-    const proc = await startChild(name, process.execPath, [...nodeArgs, path.join(tempDir, "run-router.mjs")], {
+    const proc = await startChild("slipway", process.execPath, [...nodeArgs, path.join(tempDir, "run-router.mjs")], {
       ready: /router ready/,
-      // The addon is found from the checkout (the runner lives in a temp folder).
-      env: { ROUTER_PORT: String(port), APP_PORT: String(appPort), ROUTE_HOST: HOSTNAME, DATA_PLANE: plane, SLIPWAY_ROUTER_ADDON: nativeAddon() },
+      env: { ROUTER_PORT: String(port), APP_PORT: String(appPort), ROUTE_HOST: HOSTNAME },
     });
-    console.log(`${name}: ${/data plane: (\w+)/.exec(proc.output())?.[1] ?? "?"} data plane`);
-    targets.push({ name, port, pid: proc.child.pid, proc });
+    targets.push({ name: "slipway", port, pid: proc.child.pid, proc });
   }
   for (const [name, workers] of [
     ["nginx", "1"],

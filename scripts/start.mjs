@@ -5,8 +5,6 @@
 //   PORT                      port to listen on (default 3000)
 //   HOST                      address to bind (default: all addresses, Next's default)
 //   SLIPWAY_DATA_DIR, DATABASE_URL, SLIPWAY_ADMIN_EMAIL, SLIPWAY_ADMIN_PASSWORD: see the README
-import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { buildIfStale, CONSOLE_ENV, CONSOLE_NODE_ARGS, consoleServer, exitStatus, nextEnv, ROOT, runForwardingSignals } from "./next-build.mjs";
 
 const READY_TIMEOUT_MS = 5 * 60_000;
@@ -47,8 +45,6 @@ async function announceWhenReady(port, host, isRunning) {
 async function main() {
   const port = parsePort(process.env.PORT);
   const host = process.env.HOST || undefined;
-  // The router's native data plane (a no-op when it is current; without cargo the JS plane serves).
-  spawnSync(process.execPath, [path.join(ROOT, "scripts", "build-native-router.mjs")], { stdio: "inherit" });
   try {
     await buildIfStale();
   } catch (err) {

@@ -49,9 +49,6 @@ else echo "PostgreSQL not available: the PostgreSQL pass is skipped. Install it 
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then step "npm ci"; npm ci --no-audit --no-fund; fi
 
-step "native router"
-node scripts/build-native-router.mjs --required
-
 step "typecheck"
 npx tsc --noEmit
 step "lint"
@@ -64,10 +61,6 @@ npx next build
 # so they neither compete with each other for the two cores nor race for free ports.
 step "vitest on PGlite"
 env -u TEST_DATABASE_URL npx vitest run --exclude 'tests/process/**'
-# The runs above use the router's native data plane; its suites run again on the JS one (the fallback,
-# and what serves every connection the native plane hands over).
-step "vitest: router suites on the JS data plane"
-SLIPWAY_ROUTER_DATA_PLANE=js npx vitest run tests/runtime/router tests/runtime/metrics-sampler
 step "vitest on PGlite: console processes"
 env -u TEST_DATABASE_URL npx vitest run tests/process --no-file-parallelism
 

@@ -38,7 +38,15 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    await reconcile({ db: this.db, runtime: this.runtime, nodeId: this.nodeId, logs: this.logs });
+    try {
+      await reconcile({ db: this.db, runtime: this.runtime, nodeId: this.nodeId, logs: this.logs });
+    } catch (err) {
+      console.error(`[slipway] restoring the services of this node failed (the router now answers 404 for hostnames not routed): ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    } finally {
+      // Until now the router answered unrouted hostnames with 503 "starting": they may have been among those restored.
+      this.runtime.restoreDone();
+    }
     const offQueued = bus.on("queued", () => this.wake());
     // Queued work announced while the event bridge was down: look at the queue now, not at the next heartbeat.
     const offResync = bus.on("resync", () => this.wake());

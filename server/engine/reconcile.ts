@@ -43,6 +43,7 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
     .innerJoin(organizations, eq(organizations.id, projects.orgId))
     .where(and(eq(services.desiredState, "running"), isNotNull(serviceRuntime.buildDir)));
   let restored = 0;
+  let notRestored = 0;
   for (const r of rows) {
     if (r.state.ownerId && r.state.ownerId !== nodeId) continue;
     try {
@@ -64,7 +65,11 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
       const message = `could not be restored after a console restart: ${err instanceof Error ? err.message : String(err)}`;
       await setServiceState(db, r.service.id, r.environmentId, { status: "ERROR", message });
       logs.write({ serviceId: r.service.id, deploymentId: null, instanceId: null, stream: "system", line: message, at: new Date() });
+      notRestored++;
     }
   }
-  if (failed || stopped || restored) console.log(`[slipway] reconciled: ${failed} interrupted deployment(s) failed, ${stopped} orphaned process(es) stopped, ${restored} service(s) restored`);
+  if (failed || stopped || restored || notRestored) {
+    const unrestored = notRestored ? `, ${notRestored} could not be restored (their logs say why)` : "";
+    console.log(`[slipway] reconciled: ${failed} interrupted deployment(s) failed, ${stopped} orphaned process(es) stopped, ${restored} service(s) restored${unrestored}`);
+  }
 }

@@ -55,5 +55,10 @@ export interface Runtime {
   hasBuild(version: Pick<BuiltVersion, "dir">): boolean;
   /** Stops processes a previous life of this console left behind; returns how many. */
   stopOrphans(): Promise<number>;
+  /**
+   * The engine is done bringing back what ran before a restart (whether or not all of it came
+   * back): addresses nothing is routed to stop answering "starting" and answer "not found".
+   */
+  restoreDone(): void;
   shutdown(): Promise<void>;
 }

@@ -7,7 +7,6 @@ import { ensureWorkDir } from "@/server/config/work-dir";
 import { ProcessRuntime } from "@/server/runtime/process/process-runtime";
 import { Engine, getEngine, setEngine } from "./engine";
 import { LogWriter } from "./log-writer";
-import { describeDataPlane } from "@/server/runtime/process/router/native-plane";
 import { routerPort } from "./service-url";
 import { startMetricsSampler } from "@/server/metrics/start-metrics";
 
@@ -25,7 +24,7 @@ export async function startEngine(db: Db): Promise<Engine> {
   const logs = new LogWriter(db);
   const runtime = new ProcessRuntime({ db, logs, nodeId, dataDir, workDir, routerPort: port });
   await runtime.startRouter();
-  console.log(`[slipway] router: ${describeDataPlane(runtime.router.dataPlane)}`);
+  console.log(`[slipway] router: listening on port ${runtime.router.port}`);
   const engine = new Engine(db, runtime, nodeId, logs);
   setEngine(engine);
   await engine.start();

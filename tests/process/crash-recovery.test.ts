@@ -67,8 +67,8 @@ it("recovers from SIGKILL mid-deployment within 30 s", async () => {
   const first = await api.deployment.create.mutate({ environmentId: env.id });
   await waitStatus(first.id, (s) => s === "DEPLOYED", 60_000);
   expect((await getVia(routerPort, "web.staging.shop.recover.localhost")).body).toBe("hello\n");
-  // The built console loads the router's native data plane (the test command builds it).
-  expect(server.output()).toContain("[slipway] router: native data plane");
+  // The router is the console's own (JavaScript) data plane, listening on the port the test gave it.
+  expect(server.output()).toContain(`[slipway] router: listening on port ${routerPort}`);
   const before = await api.runtime.status.query({ environmentId: env.id });
   expect(before.services[0].status).toBe("RUNNING");
 

@@ -8,6 +8,7 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HttpRouter } from "@/server/runtime/process/router/http-router";
+import { rawConnect } from "../support/raw-http";
 
 const HOST = "web.staging.shop.localhost";
 const INFO = { serviceId: "svc_web", serviceName: "web" };
@@ -15,89 +16,7 @@ const INFO = { serviceId: "svc_web", serviceName: "web" };
 let router: HttpRouter;
 let upstream: http.Server;
 
-type RawResponse = { status: number; headers: Record<string, string>; body: string };
-
-/** A raw connection: write bytes, read responses as they complete, see whether the router closed it. */
-function connect() {
-  const socket = net.connect(router.port, "127.0.0.1");
-  let buf = Buffer.alloc(0);
-  let closed = false;
-  let wake: () => void = () => {};
-  socket.on("data", (d: Buffer) => {
-    buf = Buffer.concat([buf, d]);
-    wake();
-  });
-  socket.on("close", () => {
-    closed = true;
-    wake();
-  });
-  socket.on("error", () => {});
-  const waitFor = <T>(take: () => T | null): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const v = take();
-        if (v !== null) resolve(v);
-        else if (closed) reject(new Error(`connection closed; unread: ${JSON.stringify(buf.toString("latin1"))}`));
-        else wake = check;
-      };
-      check();
-    });
-  return {
-    write: (data: string | Buffer) => socket.write(data),
-    /** The next complete response (`head`: it answers a HEAD request, so no body follows). */
-    response: (opts: { head?: boolean } = {}) => waitFor(() => takeResponse(opts.head ?? false)),
-    /** Bytes up to the end of an informational head such as `100 Continue`. */
-    interim: () =>
-      waitFor(() => {
-        const end = buf.indexOf("\r\n\r\n");
-        if (end === -1) return null;
-        const head = buf.subarray(0, end).toString("latin1");
-        buf = buf.subarray(end + 4);
-        return head;
-      }),
-    closed: () => waitFor(() => (closed ? true : null)),
-    destroy: () => socket.destroy(),
-  };
-
-  function takeResponse(isHead: boolean): RawResponse | null {
-    const end = buf.indexOf("\r\n\r\n");
-    if (end === -1) return null;
-    const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
-    const status = Number(lines[0].split(" ")[1]);
-    const headers: Record<string, string> = {};
-    for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(":")).toLowerCase()] = l.slice(l.indexOf(":") + 1).trim();
-    let rest = buf.subarray(end + 4);
-    let body: Buffer;
-    if (isHead || status === 204 || status === 304) body = Buffer.alloc(0);
-    else if (headers["content-length"] !== undefined) {
-      const n = Number(headers["content-length"]);
-      if (rest.length < n) return null;
-      body = rest.subarray(0, n);
-      rest = rest.subarray(n);
-    } else if (headers["transfer-encoding"] === "chunked") {
-      const parts: Buffer[] = [];
-      let at = 0;
-      for (;;) {
-        const nl = rest.indexOf("\r\n", at);
-        if (nl === -1) return null;
-        const size = parseInt(rest.subarray(at, nl).toString("latin1"), 16);
-        if (rest.length < nl + 2 + size + 2) return null;
-        parts.push(rest.subarray(nl + 2, nl + 2 + size));
-        at = nl + 2 + size + 2;
-        if (size === 0) break;
-      }
-      body = Buffer.concat(parts);
-      rest = rest.subarray(at);
-    } else {
-      // Until close.
-      if (!closed) return null;
-      body = rest;
-      rest = Buffer.alloc(0);
-    }
-    buf = rest;
-    return { status, headers, body: body.toString() };
-  }
-}
+const connect = () => rawConnect(router.port);
 
 const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\n${extra}\r\n`;
 
@@ -123,6 +42,8 @@ describe.each(["onread", "data"] as const)("the router's client side (%s reads)"
     await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
     router = new HttpRouter({ port: 0, host: "127.0.0.1", clientReads });
     await router.start();
+    // Nothing to restore here: unrouted hostnames answer 404 (router-hardening.test.ts covers the 503 before).
+    router.markReady();
     router.setRoute(HOST, [{ id: "a", port: (upstream.address() as net.AddressInfo).port }], INFO);
   });
 
@@ -139,6 +60,33 @@ describe.each(["onread", "data"] as const)("the router's client side (%s reads)"
     expect(replies.map((r) => JSON.parse(r.body).url)).toEqual(["/a", "/b", "/c"]);
     expect(replies[2].headers.connection).toBe("close");
     await c.closed();
+  });
+
+  it("answers a pipelined GET, chunked POST and HTTP/1.0 GET in order, and counts each once", async () => {
+    const before = router.metrics(INFO.serviceId).requests;
+    const c = connect();
+    c.write(
+      get("/p1") +
+        `POST /p2 HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n` +
+        `GET /p3 HTTP/1.0\r\nHost: ${HOST}\r\n\r\n`,
+    );
+    const replies = [await c.response(), await c.response(), await c.response()];
+    expect(replies.map((r) => JSON.parse(r.body))).toEqual([
+      expect.objectContaining({ method: "GET", url: "/p1", bodyLength: 0 }),
+      expect.objectContaining({ method: "POST", url: "/p2", bodyLength: 3, body: "abc" }),
+      expect.objectContaining({ method: "GET", url: "/p3", bodyLength: 0 }),
+    ]);
+    await c.closed();
+    expect(router.metrics(INFO.serviceId).requests - before).toBe(3);
+  });
+
+  it("serves an instance named by a hostname (localhost), not only by an IP address", async () => {
+    const named = "named.staging.shop.localhost";
+    router.setRoute(named, [{ id: "n", host: "localhost", port: (upstream.address() as net.AddressInfo).port }], { serviceId: "svc_named", serviceName: "named" });
+    const c = connect();
+    c.write(`GET /n HTTP/1.1\r\nHost: ${named}\r\nConnection: close\r\n\r\n`);
+    expect(JSON.parse((await c.response()).body).url).toBe("/n");
+    router.removeRoute(named);
   });
 
   it("keeps HTTP/1.1 connections open between requests and closes on Connection: close", async () => {

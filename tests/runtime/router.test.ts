@@ -171,6 +171,8 @@ let router: HttpRouter;
 beforeEach(async () => {
   router = new HttpRouter({ port: 0, host: "127.0.0.1" });
   await router.start();
+  // Nothing to restore here: unrouted hostnames answer 404 (router-hardening.test.ts covers the 503 before).
+  router.markReady();
 });
 
 afterEach(async () => {

@@ -73,6 +73,10 @@ export class ProcessRuntime implements Runtime {
     await this.router.start();
   }
 
+  restoreDone(): void {
+    this.router.markReady();
+  }
+
   private baseDir() {
     return this.o.baseDir ?? process.cwd();
   }

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Socket } from "node:net";
+import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { CHUNKED_ERROR, CHUNKED_MORE, ChunkedDecoder } from "./chunked-decoder";
 import { rawResponse, reasonPhrase, textPage } from "./error-page";
@@ -19,10 +20,10 @@ export interface ClientHandler {
   onRequest(req: ClientRequest, remoteAddress: string): void;
   /** The connection leaves this object: the handler owns it (with `rest`, bytes after the head). */
   onUpgrade(socket: Duplex, head: RequestHead, remoteAddress: string, rest: Buffer): void;
+  /** This object is done with the connection (it closed, or left with an upgrade): no more sweeps. */
+  onDetach(conn: ClientConnection): void;
 }
 
-/** Idle keep-alive connections (and clients slow to send a head) are closed after this long. */
-export const CLIENT_IDLE_MS = 30_000;
 /** Pipelined bytes kept while a response is in progress; beyond this the socket stops being read. */
 const MAX_PIPELINED = 64 * 1024;
 /** Bodies up to this size are sent with the head as one latin1 string (one write, no writev). */
@@ -36,15 +37,22 @@ const S_WAIT = 3;
 const S_CLOSED = 4;
 
 const EMPTY = Buffer.alloc(0);
-const CRLFCRLF = Buffer.from("\r\n\r\n");
+const LF = 10;
+const CR = 13;
+const LF_CRLF = Buffer.from("\n\r\n");
+const LF_LF = Buffer.from("\n\n");
 
 export class ClientConnection {
   private state = S_HEAD;
+  /**
+   * When the connection started waiting for a request head (accepted, or its previous response
+   * ended), or when it was ended: the router's sweep closes it once this is older than its deadline.
+   */
+  since = performance.now();
   private buf: Buffer = EMPTY;
   private req: ClientRequest | null = null;
   private remaining = 0;
   private decoder: ChunkedDecoder | null = null;
-  private readonly remoteAddress: string;
   private paused = false;
   private scheduled = false;
   /** `buf` is a view of the shared read buffer (while parsing in onRead): whatever is kept is copied. */
@@ -55,23 +63,16 @@ export class ClientConnection {
   constructor(
     readonly socket: Socket,
     private readonly handler: ClientHandler,
+    /** The socket's peer address (IPv4-mapped IPv6 addresses as plain IPv4). */
+    private readonly remoteAddress: string,
     /** The socket reads through `onread` and calls onRead; otherwise its 'data' events are used. */
     private readonly viaOnread = false,
   ) {
-    const address = socket.remoteAddress ?? "";
-    this.remoteAddress = address.startsWith("::ffff:") ? address.slice(7) : address;
     socket.setNoDelay(true);
-    socket.setTimeout(CLIENT_IDLE_MS);
     if (!viaOnread) socket.on("data", this.onData);
     socket.on("drain", this.onDrain);
-    socket.on("timeout", this.onTimeout);
     socket.on("error", this.onError);
     socket.on("close", this.onClose);
-  }
-
-  /** Bytes read before this object owned the connection (the native plane's handoff). */
-  receive(prefix: Buffer): void {
-    this.onData(prefix);
   }
 
   /** `onread` callback: `bytes` bytes in the shared read buffer, valid only during this call. */
@@ -114,16 +115,34 @@ export class ClientConnection {
       let buf = this.buf;
       // Empty lines before a request line are ignored (RFC 9112 §2.2).
       let start = 0;
-      while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
-      const end = buf.indexOf(CRLFCRLF, start);
-      if (end === -1) {
+      for (;;) {
+        if (buf[start] === LF) start += 1;
+        else if (buf[start] === CR && start + 1 < buf.length && buf[start + 1] === LF) start += 2;
+        else break;
+      }
+      // The head ends at its first empty line, CRLF or a bare LF (RFC 9112 §2.2): `lf` is the LF of
+      // the line before it. "\n\r\n" also finds the usual "\r\n\r\n"; "\n\n" is looked for in the head
+      // text below (searching the buffer would scan any body bytes behind the head).
+      let lf = start < buf.length ? buf.indexOf(LF_CRLF, start) : -1;
+      if (lf === -1 && start < buf.length) lf = buf.indexOf(LF_LF, start);
+      if (lf === -1) {
         if (buf.length - start > MAX_REQUEST_HEAD) this.refuse(431, "request header fields too large");
         else if (start > 0) this.buf = buf.subarray(start);
         return;
       }
+      let end = buf[lf - 1] === CR ? lf - 1 : lf;
       if (end - start > MAX_REQUEST_HEAD) return this.refuse(431, "request header fields too large");
-      const parsed = parseRequestHead(buf.toString("latin1", start, end));
-      buf = buf.subarray(end + 4);
+      let text = buf.toString("latin1", start, end);
+      // A bare-LF empty line before the one found ends the head there ("x\n\n\r\n": at the text's last LF).
+      let bare = text.indexOf("\n\n");
+      if (bare === -1 && text.charCodeAt(text.length - 1) === LF) bare = text.length - 1;
+      if (bare !== -1) {
+        lf = start + bare;
+        end = buf[lf - 1] === CR ? lf - 1 : lf;
+        text = text.slice(0, end - start);
+      }
+      const parsed = parseRequestHead(text);
+      buf = buf.subarray(buf[lf + 1] === LF ? lf + 2 : lf + 3);
       this.buf = EMPTY;
       if ("error" in parsed) return this.refuse(parsed.error, parsed.message);
       if (parsed.upgrade || parsed.method === "CONNECT") {
@@ -207,6 +226,7 @@ export class ClientConnection {
     if (!req.keepAlive) {
       this.state = S_CLOSED;
       this.req = null;
+      this.since = performance.now();
       this.socket.end();
       return;
     }
@@ -222,6 +242,7 @@ export class ClientConnection {
   private next(): void {
     this.req = null;
     this.state = S_HEAD;
+    this.since = performance.now();
     if (this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -254,32 +275,49 @@ export class ClientConnection {
   private refuse(status: number, message: string): void {
     this.state = S_CLOSED;
     this.buf = EMPTY;
+    this.since = performance.now();
     this.socket.end(rawResponse(textPage(status, `${status} ${reasonPhrase(status)}: ${message}\n`)));
+  }
+
+  /**
+   * The router's sweep, `deadline` being the oldest `since` allowed. A connection still waiting for a
+   * whole request head past it is cut: 408 when part of a head arrived, silently when it sat idle
+   * (new or kept alive). One ended by us that its client keeps open is destroyed. Returns whether it
+   * was cut for a late head.
+   */
+  expire(deadline: number): boolean {
+    if (this.since > deadline) return false;
+    if (this.state === S_CLOSED) {
+      this.socket.destroy();
+      return false;
+    }
+    if (this.state !== S_HEAD) return false;
+    const partial = this.buf.length > 0;
+    this.state = S_CLOSED;
+    this.buf = EMPTY;
+    if (partial) {
+      this.socket.end(rawResponse(textPage(408, "408 Request Timeout: the request head did not arrive in time\n")));
+      // The descriptor is freed once the answer is written, whether or not the client closes its side.
+      this.socket.destroySoon();
+    } else {
+      this.socket.destroy();
+    }
+    return true;
   }
 
   private detach(): void {
     const s = this.socket;
     // Paused, so bytes arriving before the new owner pipes the socket wait instead of being dropped.
     s.pause();
-    s.setTimeout(0);
     s.removeListener("data", this.onData);
     s.removeListener("drain", this.onDrain);
-    s.removeListener("timeout", this.onTimeout);
     s.removeListener("error", this.onError);
     s.removeListener("close", this.onClose);
+    this.handler.onDetach(this);
   }
 
   private readonly onDrain = (): void => {
     this.req?.drained();
-  };
-
-  /**
-   * The idle timer stays armed for the connection's life (re-arming it per request costs two timer
-   * operations): it only closes connections with no request in progress, so a long, quiet response
-   * (server-sent events) is never cut.
-   */
-  private readonly onTimeout = (): void => {
-    if (this.state === S_HEAD) this.socket.destroy();
   };
 
   private readonly onError = (): void => {
@@ -289,6 +327,7 @@ export class ClientConnection {
   private readonly onClose = (): void => {
     this.state = S_CLOSED;
     this.buf = EMPTY;
+    this.handler.onDetach(this);
     const req = this.req;
     this.req = null;
     req?.closed();

@@ -33,6 +33,12 @@ export function rewrapWithOnread(accepted: Socket, server: net.Server, buffer: B
 }
 
 /** net.Socket's `onread` option: reads land in `buffer` and go to `onRead`. */
-export function onreadOption(buffer: Buffer, onRead: OnRead): { buffer: Buffer; callback: (bytes: number, buf: Uint8Array) => boolean } {
+function onreadOption(buffer: Buffer, onRead: OnRead): { buffer: Buffer; callback: (bytes: number, buf: Uint8Array) => boolean } {
   return { buffer, callback: (bytes: number, buf: Uint8Array) => onRead(bytes, buf as Buffer) };
+}
+
+/** The socket's peer address, IPv4-mapped IPv6 addresses as plain IPv4 ("" once the peer is gone). */
+export function peerAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? "";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { STATUS_CODES } from "node:http";
 import type { RouteInfo } from "./types";
 
-/** The pages the router answers with itself: no route (404), no instance (503), upstream error (502). */
+/** The pages the router answers with itself: no route (404), starting or no instance (503), upstream error (502). */
 
 export type ErrorPage = { status: number; headers: [string, string][]; body: Buffer };
 
@@ -37,6 +37,22 @@ export function noRoutePage(hostname: string, wantsHtml: boolean): ErrorPage {
     "Check the address, or deploy a service with this hostname in Slipway.",
     wantsHtml,
   );
+}
+
+/** Seconds a client should wait before retrying while the router restores its routes after a restart. */
+export const STARTING_RETRY_AFTER_SECONDS = 2;
+
+/** Unknown hostname before the routes of a restart are restored: it may be one of them, so not a 404. */
+export function startingPage(wantsHtml: boolean): ErrorPage {
+  const p = page(
+    503,
+    "Starting",
+    "Slipway is starting: the services of this machine are being brought back.",
+    "Try again in a few seconds.",
+    wantsHtml,
+  );
+  p.headers.push(["retry-after", String(STARTING_RETRY_AFTER_SECONDS)]);
+  return p;
 }
 
 export function noInstancePage(info: RouteInfo, hostname: string, wantsHtml: boolean): ErrorPage {

@@ -1,29 +1,21 @@
 import "server-only";
-import fs from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
-import { describeService, noRoutePage, textPage } from "./error-page";
+import { noRoutePage, startingPage, textPage } from "./error-page";
 import { ClientConnection, type ClientHandler, type ClientRequest } from "./client-connection";
-import { CLIENT_READ_BUFFER_BYTES, onreadOption, rewrapWithOnread } from "./client-socket";
+import { CLIENT_READ_BUFFER_BYTES, peerAddress, rewrapWithOnread } from "./client-socket";
 import { acceptsHtml, requestHead, scan } from "./forward-headers";
 import { HttpExchange, writePage, type ExchangeListener } from "./proxy-exchange";
 import { rejectUpgrade, UpgradeExchange } from "./proxy-upgrade";
 import { normalizeHostname, Route, RouteTable, type Target } from "./route-table";
 import type { RequestHead } from "./request-head";
-import { RAW_COUNTER_SLOTS, RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
-import {
-  chooseDataPlane,
-  loadNativePlane,
-  unpackHandoffs,
-  type DataPlane,
-  type NativeRouterAddon,
-} from "./native-plane";
+import { routerLimitsFromEnv } from "./router-limits";
+import { RouterMetrics, type RouterMetricsSnapshot } from "./router-metrics";
 import type { RouteInfo, RouteSnapshot, RouterSample, Upstream } from "./types";
 import { UpstreamPool } from "./upstream-pool";
 
 export type { RouteInfo, RouteSnapshot, RouterSample, Upstream } from "./types";
-export type { DataPlane } from "./native-plane";
 export { latencyPercentile, LATENCY_BUCKETS_MS, type RouterMetricsSnapshot } from "./router-metrics";
 
 export type HttpRouterOptions = {
@@ -36,12 +28,20 @@ export type HttpRouterOptions = {
    * fallback used when an accepted handle cannot be moved (tests run both).
    */
   clientReads?: "onread" | "data";
-  /**
-   * "native" (the default when the addon is built and the host is IPv4): the hot path runs in the
-   * Rust data plane on its own thread and hands other connections here; "js": everything runs here.
-   * SLIPWAY_ROUTER_DATA_PLANE sets the default.
-   */
-  dataPlane?: DataPlane;
+  /** How long a connection may take to deliver a whole request head (default SLIPWAY_ROUTER_HEAD_TIMEOUT_MS, 10 s). */
+  headTimeoutMs?: number;
+  /** Open connections allowed per peer address (default SLIPWAY_ROUTER_MAX_CONNECTIONS_PER_CLIENT, 256). */
+  maxConnectionsPerClient?: number;
+};
+
+/** What the router refused or cut to bound its clients, since it started. */
+export type ConnectionStats = {
+  /** Client connections open now (upgraded ones included). */
+  open: number;
+  /** Connections closed at accept: their peer address already had its limit. */
+  refusedOverLimit: number;
+  /** Connections cut because no whole request head arrived before the head deadline. */
+  headTimeouts: number;
 };
 
 export type SampleListener = (sample: RouterSample) => void;
@@ -68,10 +68,20 @@ export class HttpRouter implements ClientHandler {
   private readonly readBuffer = Buffer.alloc(CLIENT_READ_BUFFER_BYTES);
   private readonly viaOnread: boolean;
   private sampleListeners: readonly SampleListener[] = [];
-  /** Which plane serves connections first (fixed at construction). */
-  readonly dataPlane: DataPlane;
-  private native: { addon: NativeRouterAddon; id: number; notify: Socket } | null = null;
-  private readonly nativeCounters = new Float64Array(RAW_COUNTER_SLOTS);
+  private readonly headTimeoutMs: number;
+  private readonly maxPerClient: number;
+  /** Open connections per peer address (an entry goes when its count reaches 0). */
+  private readonly perClient = new Map<string, number>();
+  /** Connections whose reader is ours (not upgraded): the head deadline's sweep walks these. */
+  private readonly readers = new Set<ClientConnection>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private refusedOverLimit = 0;
+  private headTimeouts = 0;
+  /**
+   * False until the runtime's owner says the routes of a restart are back (markReady): until then
+   * a hostname without a route may be one still being restored, so it gets 503, not 404.
+   */
+  private ready = false;
   /** The last unexpected error caught on the request path (kept for debugging; never thrown). */
   lastError: unknown = null;
 
@@ -82,7 +92,11 @@ export class HttpRouter implements ClientHandler {
     this.requestedPort = opts.port;
     this.host = opts.host ?? "0.0.0.0";
     this.viaOnread = opts.clientReads !== "data";
-    this.dataPlane = chooseDataPlane(opts.dataPlane, this.host);
+    const limits = routerLimitsFromEnv();
+    this.headTimeoutMs = opts.headTimeoutMs ?? limits.headTimeoutMs;
+    this.maxPerClient = opts.maxConnectionsPerClient ?? limits.maxConnectionsPerClient;
+    if (!Number.isFinite(this.headTimeoutMs) || this.headTimeoutMs <= 0) throw new Error(`the router's head timeout must be a positive number of ms, not ${this.headTimeoutMs}`);
+    if (!Number.isInteger(this.maxPerClient) || this.maxPerClient < 1) throw new Error(`the router's connection limit per client must be a whole number ≥ 1, not ${this.maxPerClient}`);
     // Paused on accept: the connection's handle moves into a socket that reads through `onread`.
     this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, this.onConnection);
   }
@@ -95,7 +109,6 @@ export class HttpRouter implements ClientHandler {
   start(): Promise<void> {
     if (this.state !== "new") return Promise.reject(new Error(`the router cannot start: it is ${this.state}`));
     this.state = "starting";
-    if (this.dataPlane === "native") return this.startNative();
     const server = this.server;
     return new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
@@ -109,6 +122,9 @@ export class HttpRouter implements ClientHandler {
         server.on("error", () => {});
         this.boundPort = (server.address() as AddressInfo).port;
         this.state = "listening";
+        // A connection is cut between its deadline and one sweep later (at most 1 s, a quarter of short deadlines).
+        this.sweeper = setInterval(this.sweep, Math.min(1_000, Math.max(25, this.headTimeoutMs / 4)));
+        this.sweeper.unref();
         resolve();
       };
       server.once("error", onError);
@@ -128,65 +144,6 @@ export class HttpRouter implements ClientHandler {
     return new Error(`Slipway router could not listen on ${where}: ${why}`, { cause: err });
   }
 
-  private startNative(): Promise<void> {
-    const addon = loadNativePlane().addon as NativeRouterAddon;
-    let id: number;
-    try {
-      id = addon.start(this.host, this.requestedPort);
-    } catch (err) {
-      this.state = "new";
-      return Promise.reject(this.listenError(err as NodeJS.ErrnoException));
-    }
-    // Connections the plane hands over arrive with a byte on this pipe (it also keeps the process alive, as a listener would).
-    const notify = new net.Socket({ fd: addon.notifyFd(id), readable: true, writable: false });
-    notify.on("data", this.adoptHandoffs);
-    notify.on("error", () => {});
-    this.native = { addon, id, notify };
-    this.boundPort = addon.port(id);
-    for (const route of this.table.all()) this.pushRoute(route);
-    if (this.sampleListeners.length > 0) addon.delegateAll(id, true);
-    this.state = "listening";
-    return Promise.resolve();
-  }
-
-  /** Connections the native plane could not serve: read on here, from the bytes it had read. */
-  private readonly adoptHandoffs = (): void => {
-    const native = this.native;
-    if (native === null) return;
-    const packed = native.addon.takeHandoffs(native.id);
-    if (packed === undefined) return;
-    for (const h of unpackHandoffs(packed)) {
-      let conn: ClientConnection | null = null;
-      let socket: Socket;
-      try {
-        socket = this.viaOnread
-          ? new net.Socket({
-              fd: h.fd,
-              readable: true,
-              writable: true,
-              onread: onreadOption(this.readBuffer, (bytes, buf) => conn === null || conn.onRead(bytes, buf)),
-            } as net.SocketConstructorOpts)
-          : new net.Socket({ fd: h.fd, readable: true, writable: true });
-      } catch (err) {
-        // One connection lost (its descriptor closed), not the others in this batch.
-        this.lastError = err;
-        closeQuietly(h.fd);
-        continue;
-      }
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-      conn = new ClientConnection(socket, this, this.viaOnread);
-      if (h.prefix.length > 0) conn.receive(h.prefix);
-    }
-  };
-
-  private pushRoute(route: Route): void {
-    const native = this.native;
-    if (native === null) return;
-    const targets = route.targets.map((t) => `${t.host}:${t.port}`).join(",");
-    native.addon.setRoute(native.id, route.hostname, route.info.serviceId, describeService(route.info, route.hostname), targets);
-  }
-
   /** Stops listening and closes every client connection, WebSocket and upstream connection. */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
@@ -197,14 +154,10 @@ export class HttpRouter implements ClientHandler {
       return this.stopping;
     }
     this.state = "stopped";
-    const native = this.native;
-    this.native = null;
-    // The native plane closes its listener and connections before stop() returns; the net.Server never listened.
-    native?.addon.stop(native.id);
-    native?.notify.destroy();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
     this.stopping = new Promise<void>((resolve) => {
-      if (native !== null) resolve();
-      else this.server.close(() => resolve());
+      this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
       this.pool.destroy();
     });
@@ -237,7 +190,6 @@ export class HttpRouter implements ClientHandler {
       route = new Route(key, { ...info }, metrics);
       route.targets = targets;
       this.table.add(route);
-      this.pushRoute(route);
       return;
     }
     const old = route.targets;
@@ -245,17 +197,36 @@ export class HttpRouter implements ClientHandler {
     route.metrics = metrics;
     route.targets = targets;
     for (const t of old) this.pool.release(t.host, t.port);
-    this.pushRoute(route);
   }
 
   removeRoute(hostname: string): void {
     const route = this.table.delete(hostname);
     if (route === undefined) return;
-    if (this.native !== null) this.native.addon.removeRoute(this.native.id, route.hostname);
     route.removed = true;
     const old = route.targets;
     route.targets = [];
     for (const t of old) this.pool.release(t.host, t.port);
+  }
+
+  /**
+   * The routes of a restart are restored (or restoring them is over, failed or not): hostnames
+   * without a route now get 404 instead of 503 "starting".
+   */
+  markReady(): void {
+    this.ready = true;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  connectionStats(): ConnectionStats {
+    return { open: this.sockets.size, refusedOverLimit: this.refusedOverLimit, headTimeouts: this.headTimeouts };
+  }
+
+  /** Open client connections from one peer address. */
+  connectionsFrom(address: string): number {
+    return this.perClient.get(address) ?? 0;
   }
 
   routes(): RouteSnapshot[] {
@@ -264,26 +235,32 @@ export class HttpRouter implements ClientHandler {
 
   /** Cumulative counters of one service (zeros when it never had traffic). */
   metrics(serviceId: string): RouterMetricsSnapshot {
-    const native = this.native;
-    const raw = native !== null && native.addon.metrics(native.id, serviceId, this.nativeCounters) ? this.nativeCounters : null;
-    return this.registry.snapshot(serviceId, raw);
+    return this.registry.snapshot(serviceId);
   }
 
   /** Per-request hook (telemetry). Without listeners nothing is built per request. */
   on(event: "sample", listener: SampleListener): this {
     if (event === "sample") this.sampleListeners = [...this.sampleListeners, listener];
-    // Per-request hooks run in JS: while any is attached, the native plane hands every connection here.
-    if (this.native !== null) this.native.addon.delegateAll(this.native.id, this.sampleListeners.length > 0);
     return this;
   }
 
   off(event: "sample", listener: SampleListener): this {
     if (event === "sample") this.sampleListeners = this.sampleListeners.filter((l) => l !== listener);
-    if (this.native !== null) this.native.addon.delegateAll(this.native.id, this.sampleListeners.length > 0);
     return this;
   }
 
   private readonly onConnection = (accepted: Socket): void => {
+    // Read before the handle moves: the rewrapped socket asks its own handle.
+    const address = peerAddress(accepted);
+    const perClient = this.perClient;
+    const count = (perClient.get(address) ?? 0) + 1;
+    if (count > this.maxPerClient) {
+      // Nothing was read: one client cannot take the descriptors every other client needs.
+      this.refusedOverLimit++;
+      accepted.destroy();
+      return;
+    }
+    perClient.set(address, count);
     let conn: ClientConnection | null = null;
     const rewrapped = this.viaOnread
       ? rewrapWithOnread(accepted, this.server, this.readBuffer, (bytes, buffer) => conn === null || conn.onRead(bytes, buffer))
@@ -291,9 +268,27 @@ export class HttpRouter implements ClientHandler {
     const socket = rewrapped ?? accepted;
     const sockets = this.sockets;
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    conn = new ClientConnection(socket, this, rewrapped !== null);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      const left = (perClient.get(address) ?? 1) - 1;
+      if (left > 0) perClient.set(address, left);
+      else perClient.delete(address);
+    });
+    conn = new ClientConnection(socket, this, address, rewrapped !== null);
+    this.readers.add(conn);
     if (rewrapped === null) accepted.resume();
+  };
+
+  onDetach(conn: ClientConnection): void {
+    this.readers.delete(conn);
+  }
+
+  /** Cuts connections that did not deliver a request head in time (see ClientConnection.expire). */
+  private readonly sweep = (): void => {
+    const deadline = performance.now() - this.headTimeoutMs;
+    for (const conn of this.readers) {
+      if (conn.since <= deadline && conn.expire(deadline)) this.headTimeouts++;
+    }
   };
 
   onRequest(req: ClientRequest, remoteAddress: string): void {
@@ -302,7 +297,8 @@ export class HttpRouter implements ClientHandler {
       const head = requestHead(req.method, req.url, req.rawHeaders, remoteAddress, false);
       const route = this.table.lookup(scan.host);
       if (route === undefined) {
-        writePage(req, noRoutePage(normalizeHostname(scan.host), acceptsHtml(req.rawHeaders)));
+        const wantsHtml = acceptsHtml(req.rawHeaders);
+        writePage(req, this.ready ? noRoutePage(normalizeHostname(scan.host), wantsHtml) : startingPage(wantsHtml));
         return;
       }
       new HttpExchange(this.finish, route, req, head, start);
@@ -322,7 +318,8 @@ export class HttpRouter implements ClientHandler {
     const headers = requestHead(request.method, request.url, request.raw, remoteAddress, true);
     const route = this.table.lookup(scan.host);
     if (route === undefined) {
-      rejectUpgrade(socket, noRoutePage(normalizeHostname(scan.host), acceptsHtml(request.raw)));
+      const wantsHtml = acceptsHtml(request.raw);
+      rejectUpgrade(socket, this.ready ? noRoutePage(normalizeHostname(scan.host), wantsHtml) : startingPage(wantsHtml));
       return;
     }
     new UpgradeExchange(this.finish, route, request.raw, socket, rest, headers, start);
@@ -341,12 +338,4 @@ export class HttpRouter implements ClientHandler {
       }
     }
   };
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // already closed
-  }
 }

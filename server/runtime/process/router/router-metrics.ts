@@ -35,14 +35,6 @@ const CLASS_NAMES: readonly StatusClass[] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 const BOUNDS = Float64Array.from(LATENCY_BUCKETS_MS);
 const BUCKET_COUNT = BOUNDS.length + 1;
 
-/**
- * The native data plane keeps the same counters in one array (native/src/metrics.rs):
- * [requests, bytesSent, sumMs, maxMs, codes 100–599, latency buckets].
- */
-const RAW_CODES_AT = 4;
-const RAW_BUCKETS_AT = RAW_CODES_AT + 500;
-export const RAW_COUNTER_SLOTS = RAW_BUCKETS_AT + BUCKET_COUNT;
-
 export class ServiceMetrics {
   private requests = 0;
   private bytesSent = 0;
@@ -65,27 +57,26 @@ export class ServiceMetrics {
     this.buckets[i]++;
   }
 
-  /** The counters, plus `raw` ones of the native data plane (RAW_COUNTER_SLOTS layout) when given. */
-  snapshot(raw: Float64Array | null = null): RouterMetricsSnapshot {
+  snapshot(): RouterMetricsSnapshot {
     const byClass: Record<StatusClass, number> = { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
     const byCode: Record<string, number> = {};
     for (let code = 100; code < 600; code++) {
-      const n = this.codes[code] + (raw === null ? 0 : raw[RAW_CODES_AT + code - 100]);
+      const n = this.codes[code];
       if (n === 0) continue;
       byCode[String(code)] = n;
       byClass[CLASS_NAMES[Math.floor(code / 100) - 1]] += n;
     }
     return {
       serviceId: this.serviceId,
-      requests: this.requests + (raw === null ? 0 : raw[0]),
+      requests: this.requests,
       byClass,
       byCode,
-      bytesSent: this.bytesSent + (raw === null ? 0 : raw[1]),
+      bytesSent: this.bytesSent,
       latency: {
         bucketsMs: LATENCY_BUCKETS_MS,
-        counts: Array.from(this.buckets, (n, i) => n + (raw === null ? 0 : raw[RAW_BUCKETS_AT + i])),
-        sumMs: this.sumMs + (raw === null ? 0 : raw[2]),
-        maxMs: raw === null ? this.maxMs : Math.max(this.maxMs, raw[3]),
+        counts: Array.from(this.buckets),
+        sumMs: this.sumMs,
+        maxMs: this.maxMs,
       },
     };
   }
@@ -133,8 +124,7 @@ export class RouterMetrics {
     return m;
   }
 
-  /** With `raw`, the native data plane's counters of the same service are added in. */
-  snapshot(serviceId: string, raw: Float64Array | null = null): RouterMetricsSnapshot {
-    return (this.services.get(serviceId) ?? new ServiceMetrics(serviceId)).snapshot(raw);
+  snapshot(serviceId: string): RouterMetricsSnapshot {
+    return (this.services.get(serviceId) ?? new ServiceMetrics(serviceId)).snapshot();
   }
 }
