@@ -12,6 +12,8 @@ export type BusEvents = {
   queued: { environmentId: string };
   /** The metrics sampler stored a tick (time in ms): live charts re-read. */
   metrics: { at: number };
+  /** Who may do what in an organization changed (a token revoked, a member removed or given another role): open streams check again. */
+  access: { orgId: string };
 };
 
 /**
