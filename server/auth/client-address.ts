@@ -20,6 +20,8 @@ const FORWARDING_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip"] as cons
 export type RequestAddresses = {
   /** The socket's peer, or what a trusted proxy said the client is. */
   client: string;
+  /** True when `client` is what a trusted proxy reported, not the socket's peer. */
+  forwarded: boolean;
   /** The socket's peer address (a proxy, when the request came through one). */
   peer: string;
   peerPort: number;
@@ -102,16 +104,22 @@ function reportedHops(get: (name: (typeof FORWARDING_HEADERS)[number]) => string
  * obfuscated name) ends the walk at the last trusted hop: nothing left of it can be believed.
  */
 export function resolveClientAddress(peer: string, get: (name: (typeof FORWARDING_HEADERS)[number]) => string | undefined, trusted = state().trusted): string {
+  return resolve(peer, get, trusted).client;
+}
+
+function resolve(peer: string, get: (name: (typeof FORWARDING_HEADERS)[number]) => string | undefined, trusted: net.BlockList): { client: string; forwarded: boolean } {
   let client = plainAddress(peer);
-  if (!isTrusted(client, trusted)) return client;
+  if (!isTrusted(client, trusted)) return { client, forwarded: false };
+  let forwarded = false;
   const hops = reportedHops(get);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i];
     if (!hop) break;
     client = hop;
+    forwarded = true;
     if (!isTrusted(hop, trusted)) break;
   }
-  return client;
+  return { client, forwarded };
 }
 
 type NodeRequestLike = { headers: Record<string, string | string[] | undefined>; socket: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number } };
@@ -128,26 +136,26 @@ export function normalizeRequestAddresses(req: NodeRequestLike): RequestAddresse
     const v = headers[name];
     return Array.isArray(v) ? v.join(", ") : v;
   };
-  const client = peer ? resolveClientAddress(peer, get) : "unknown";
+  const { client, forwarded } = peer ? resolve(peer, get, state().trusted) : { client: "unknown", forwarded: false };
   for (const name of FORWARDING_HEADERS) delete headers[name];
   if (peer) headers["x-forwarded-for"] = client;
-  const addresses: RequestAddresses = { client, peer: peer || "unknown", peerPort: socket.remotePort ?? 0, local: plainAddress(socket.localAddress ?? ""), localPort: socket.localPort ?? 0 };
+  const addresses: RequestAddresses = { client, forwarded, peer: peer || "unknown", peerPort: socket.remotePort ?? 0, local: plainAddress(socket.localAddress ?? ""), localPort: socket.localPort ?? 0 };
   headers[ADDRESS_HEADER] = stampOf(addresses);
   return addresses;
 }
 
 /** The stamped header value for these addresses (the hook; test helpers that build a request's headers as the hook would). */
 export function stampOf(a: RequestAddresses): string {
-  return `${state().nonce} ${a.client} ${a.peer} ${a.peerPort} ${a.local || "-"} ${a.localPort}`;
+  return `${state().nonce} ${a.client} ${a.forwarded ? "via-proxy" : "direct"} ${a.peer} ${a.peerPort} ${a.local || "-"} ${a.localPort}`;
 }
 
 /** The addresses the entry stamped on this request, or null when it did not (or the header is forged). */
 export function requestAddresses(headers: HeaderReader): RequestAddresses | null {
   const value = headers.get(ADDRESS_HEADER);
   if (!value) return null;
-  const [nonce, client, peer, peerPort, local, localPort] = value.split(" ");
+  const [nonce, client, via, peer, peerPort, local, localPort] = value.split(" ");
   if (nonce !== state().nonce || !client || !peer) return null;
-  return { client, peer, peerPort: Number(peerPort) || 0, local: local === "-" ? "" : (local ?? ""), localPort: Number(localPort) || 0 };
+  return { client, forwarded: via === "via-proxy", peer, peerPort: Number(peerPort) || 0, local: local === "-" ? "" : (local ?? ""), localPort: Number(localPort) || 0 };
 }
 
 /** The caller's address for sign-in limits and audit events: the socket's peer, or what a trusted proxy said. */

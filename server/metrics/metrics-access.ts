@@ -34,7 +34,7 @@ export async function checkMetricsAccess(headers: Headers, token = process.env.S
     return { ok: false, status: 401, message: "metrics need Authorization: Bearer <SLIPWAY_METRICS_TOKEN>\n" };
   }
   const a = requestAddresses(headers);
-  if (!a || a.client !== a.peer || !isLoopback(a.peer)) return { ok: false, status: 403, message: LOOPBACK_ONLY };
+  if (!a || a.forwarded || !isLoopback(a.peer)) return { ok: false, status: 403, message: LOOPBACK_ONLY };
   const uid = await socketOwnerUid(a);
   // Not found: the connection is gone already, or not what it claims; either way not served.
   if (uid === null) return { ok: false, status: 403, message: LOOPBACK_ONLY };

@@ -10,7 +10,7 @@ export async function contextFrom(db: Db, opts: RequestOpts = {}) {
   const headers = new Headers();
   if (opts.bearer !== undefined) headers.set("authorization", `Bearer ${opts.bearer}`);
   // As the console's entry stamps a request that came from `ip` (server/http/client-address-hook.ts).
-  if (opts.ip) headers.set(ADDRESS_HEADER, stampOf({ client: opts.ip, peer: opts.ip, peerPort: 0, local: "127.0.0.1", localPort: 0 }));
+  if (opts.ip) headers.set(ADDRESS_HEADER, stampOf({ client: opts.ip, forwarded: false, peer: opts.ip, peerPort: 0, local: "127.0.0.1", localPort: 0 }));
   if (opts.client) headers.set("x-slipway-client", opts.client);
   let sessionAsked = false;
   const ctx = await createContext({
