@@ -51,6 +51,32 @@ export function takeStreamSlot(actor: Actor): StreamLease {
 
 const REQUIRE = { org: requireOrg, project: requireProject, environment: requireEnvironment, service: requireService } as const;
 
+/**
+ * The stream a caller gets: its slot is released when the stream ends, when the caller returns it
+ * (even before its first step: a generator that never started runs no `finally`), or when the call's
+ * signal aborts, whichever comes first.
+ */
+export function releasingSlot<T>(stream: AsyncGenerator<T>, lease: StreamLease, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  signal?.addEventListener("abort", () => lease.release(), { once: true });
+  const wrapped: AsyncGenerator<T> = {
+    next: (...args) => stream.next(...args),
+    return: (value) => {
+      lease.release();
+      return stream.return(value);
+    },
+    throw: (err) => {
+      lease.release();
+      return stream.throw(err);
+    },
+    [Symbol.asyncIterator]: () => wrapped,
+    [Symbol.asyncDispose]: async () => {
+      lease.release();
+      await stream.return(undefined);
+    },
+  };
+  return wrapped;
+}
+
 /** Asks again everything the stream was allowed on: the token still valid, every check it made still passing. Throws what a new request would get. */
 async function recheck(ctx: ServiceCtx, checks: Iterable<AccessCheck>): Promise<void> {
   const token = ctx.actor.token;

@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { AppError } from "@/server/errors/app-error";
 import { countedStream } from "@/server/metrics/sse-subscriptions";
 import type { TrpcContext } from "./context";
-import { guardedStream, takeStreamSlot, type StreamLease } from "./stream-guard";
+import { guardedStream, releasingSlot, takeStreamSlot, type StreamLease } from "./stream-guard";
 import { transformer } from "./transformer";
 
 function zodFieldErrors(error: ZodError): Record<string, string[]> {
@@ -64,7 +64,7 @@ function streamSlot(ctx: TrpcContext, type: string): StreamLease | null {
 }
 
 /** Service functions raise AppError; give it its tRPC code so HTTP status and clients see it. */
-const mapAppErrors = t.middleware(async ({ ctx, next, type }) => {
+const mapAppErrors = t.middleware(async ({ ctx, next, type, signal }) => {
   const lease = streamSlot(ctx, type);
   let result: Awaited<ReturnType<typeof next>>;
   try {
@@ -75,7 +75,7 @@ const mapAppErrors = t.middleware(async ({ ctx, next, type }) => {
   }
   if (lease && ctx.actor && result.ok && isAsyncIterable(result.data)) {
     const guarded = guardedStream(countedStream(result.data), { ctx: { db: ctx.db, actor: ctx.actor, meta: ctx.meta }, sessionExpiresAt: ctx.sessionExpiresAt, lease });
-    return { ...result, data: mapStreamErrors(guarded) };
+    return { ...result, data: releasingSlot(mapStreamErrors(guarded), lease, signal) };
   }
   lease?.release();
   if (!result.ok && result.error.cause instanceof AppError) {
