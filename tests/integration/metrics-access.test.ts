@@ -4,7 +4,6 @@
  * client's socket in /proc/net/tcp. Real clients: child processes, as those uids (needs root).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +12,7 @@ import { installClientAddressHook } from "@/server/http/client-address-hook";
 import { checkMetricsAccess } from "@/server/metrics/metrics-access";
 import { APP_USER } from "@/server/runtime/process/sandbox";
 import { serviceUidRange } from "@/server/config/service-uids";
+import { getAsUid } from "../support/get-as-uid";
 
 let server: http.Server;
 let port: number;
@@ -36,24 +36,7 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-/** GET /metrics from a child process running as `uid` (or as this process's user), to `host`. */
-function fetchAs(opts: { uid?: number; host: string; headers?: Record<string, string> }): Promise<{ status: number; body: string }> {
-  const script = `
-    const http = require("node:http");
-    http.get({ host: ${JSON.stringify(opts.host)}, port: ${port}, path: "/metrics", headers: ${JSON.stringify(opts.headers ?? {})} }, (res) => {
-      let body = ""; res.setEncoding("utf8"); res.on("data", (c) => (body += c));
-      res.on("end", () => process.stdout.write(JSON.stringify({ status: res.statusCode, body })));
-    }).on("error", (e) => { process.stderr.write(e.message); process.exit(1); });`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", script], { uid: opts.uid, gid: opts.uid, cwd: "/", stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (err += c));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`client exited ${code}: ${err}`))));
-  });
-}
+const fetchAs = (opts: { uid?: number; host: string; headers?: Record<string, string> }) => getAsUid({ ...opts, port, path: "/metrics" });
 
 const asRoot = process.getuid?.() === 0;
 

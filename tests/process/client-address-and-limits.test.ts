@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
 import { assertBuilt, makeTempDir, signIn, startServer, trpcClient, type ServerHandle } from "../support/server-process";
 import { postBigBody } from "../support/big-body";
+import { getAsUid } from "../support/get-as-uid";
+import { serviceUidRange } from "@/server/config/service-uids";
 
 const EMAIL = "owner@example.test";
 const PASSWORD = "client-address-password-1";
@@ -20,7 +22,7 @@ const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`
 
 async function start(env: Record<string, string>) {
   const temp = makeTempDir("slipway-client-address");
-  const server = await startServer({ dataDir: temp.dir, env: { SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD, SLIPWAY_ENGINE: "off", ...env } });
+  const server = await startServer({ dataDir: temp.dir, env: { SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD, SLIPWAY_ENGINE: "off", SLIPWAY_METRICS_TOKEN: undefined, ...env } });
   return { server, temp };
 }
 
@@ -44,6 +46,14 @@ describe("no trusted proxy (the default)", () => {
     for (let i = 0; i < 5; i++) await expect(signIn(server.url, EMAIL, `wrong ${i}`, { "x-forwarded-for": `203.0.113.${i + 1}` })).rejects.toThrow(/failed/);
     await expect(signIn(server.url, EMAIL, PASSWORD, { "x-forwarded-for": "198.51.100.50" })).rejects.toThrow(/failed/);
     await expect(signIn(server.url, EMAIL, PASSWORD, { "x-real-ip": "198.51.100.51", forwarded: "for=198.51.100.51" })).rejects.toThrow(/failed/);
+  });
+
+  it.runIf(process.getuid?.() === 0)("serves /metrics (no token set) to this machine's users on loopback, not to a service uid", async () => {
+    const get = (uid?: number) => getAsUid({ uid, host: "127.0.0.1", port: server.port, path: "/metrics" });
+    expect((await get()).status).toBe(200);
+    const app = await get(serviceUidRange().first + 7);
+    expect(app.status).toBe(403);
+    expect(app.body).toContain("not served to the apps Slipway runs");
   });
 
   it("answers 413 to a 400 MB body on /api/trpc with a viewer token, and on a Next route, without its memory growing", async () => {
