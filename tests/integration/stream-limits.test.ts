@@ -10,6 +10,9 @@ import type { DbHandle } from "@/db/client";
 import { createCaller } from "@/server/api/root";
 import { LogWriter } from "@/server/engine/log-writer";
 import { sseSubscriptions } from "@/server/metrics/sse-subscriptions";
+import { guardedStream, takeStreamSlot } from "@/server/api/stream-guard";
+import { requireService } from "@/server/policy/access";
+import { bus } from "@/server/engine/event-bus";
 import { createTestDb } from "../support/test-db";
 import { actorOf, addMember, callerFor, makeEnvironment, makeUser } from "../support/actors";
 import { makeToken } from "../support/fixtures";
@@ -122,6 +125,28 @@ describe("streams end when access does", () => {
     await lineArrives(keptSeen, "only the kept one sees this");
     keptAbort.abort();
     await keptReading;
+  });
+
+  it("ends a stream whose member's role is lowered below what it needs (a stream that asked for service.write)", async () => {
+    const dev = await makeUser(h.db);
+    await addMember(h.db, fixture.org.id, dev.id, "developer");
+    const ctx = { db: h.db, actor: actorOf(dev), meta: { source: "ui" as const, ip: "127.0.0.1" } };
+    // Today's streams all need only org.read; this one checks a developer's permission, as a future one might.
+    let wake!: () => void;
+    async function* needsWrite() {
+      await requireService(ctx, fixture.serviceId, "service.write");
+      yield "allowed";
+      await new Promise<void>((resolve) => (wake = resolve));
+      yield "after wake";
+    }
+    const stream = guardedStream(needsWrite(), { ctx, sessionExpiresAt: null, lease: takeStreamSlot(ctx.actor) });
+    expect((await stream.next()).value).toBe("allowed");
+    const pending = stream.next();
+    // Another organization's change does not concern it.
+    bus.emit("access", { orgId: "00000000-0000-0000-0000-000000000000" });
+    await fixture.api.member.updateRole({ orgId: fixture.org.id, userId: dev.id, role: "viewer" });
+    await expect(pending).rejects.toMatchObject({ code: "FORBIDDEN" });
+    wake();
   });
 
   it("ends a session's stream when the session expires (createCaller, as a server component would)", async () => {
