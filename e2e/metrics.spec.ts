@@ -92,5 +92,5 @@ test("/metrics answers loopback in Prometheus format and refuses other addresses
   const port = new URL(baseURL ?? "").port;
   const outside = `http://${external}:${port}/metrics`;
   expect((await request.get(outside)).status()).toBe(403);
-  expect((await request.get(outside, { headers: { "x-forwarded-for": "127.0.0.1", "x-real-ip": "127.0.0.1", "x-slipway-peer-address": "127.0.0.1" } })).status()).toBe(403);
+  expect((await request.get(outside, { headers: { "x-forwarded-for": "127.0.0.1", "x-real-ip": "127.0.0.1", "x-slipway-peer-address": "127.0.0.1", "x-slipway-client-address": "forged 127.0.0.1 direct 127.0.0.1 1 - 1", forwarded: "for=127.0.0.1" } })).status()).toBe(403);
 });

@@ -7,11 +7,15 @@
 // request pipeline costs about 1–1.5 ms of CPU per request before a route runs, more than most
 // API calls themselves, and Node serves every request on one thread. The handler is the same
 // router, context and auth as app/api/trpc (which still serves until boot has registered it).
+// Every request's client address is normalized from its socket before either sees it
+// (server/http/client-address-hook.ts), and bodies are bounded (server/http/body-limits.ts).
 import http from "node:http";
 import next from "next";
 import { guardConsoleOutput } from "./console-output-guard.mjs";
 
 const FAST_LANE = Symbol.for("slipway.trpcNodeHandler");
+// Registered by boot (server/http/request-gate.ts): refuses a body over the limit before Next reads it.
+const REQUEST_GATE = Symbol.for("slipway.requestGate");
 const TRPC_PREFIX = "/api/trpc/";
 
 function parseArgs(argv) {
@@ -40,6 +44,7 @@ async function main() {
   const server = http.createServer((req, res) => {
     const fast = globalThis[FAST_LANE];
     if (fast && req.url?.startsWith(TRPC_PREFIX)) return fast(req, res);
+    if (globalThis[REQUEST_GATE]?.(req, res)) return;
     handle(req, res);
   });
   // As `next start` does: longer than common proxies' idle timeouts, so they never reuse a closed socket.

@@ -7,15 +7,22 @@ import { seedOwnerFromEnv } from "@/server/users/seed-owner-from-env";
 import { startEngine } from "@/server/engine/start-engine";
 import { routerPort } from "@/server/engine/service-url";
 import { startPgBridge } from "@/server/engine/pg-bridge";
-import { installPeerAddressHook } from "@/server/metrics/peer-address";
+import { installClientAddressHook } from "@/server/http/client-address-hook";
 import { startLogPruner } from "@/server/logs/log-pruner";
 import { registerTrpcNodeHandler } from "@/server/api/node-handler";
+import { registerRequestGate } from "@/server/http/request-gate";
+import { maxManifestBytes } from "@/server/http/body-limits";
+import { maxStreamsPerCaller } from "@/server/api/stream-guard";
 import { installFastTextEncoderStream } from "@/server/api/text-encoder-stream";
 
 /** Runs once per console process before it serves: keys, database and migrations, first-run seed. */
 export async function bootServer(): Promise<void> {
-  // /metrics (open to loopback without a token) needs each request's real socket address.
-  installPeerAddressHook();
+  // Every request's client address from its socket (or a trusted proxy): sign-in limits, audit, /metrics.
+  installClientAddressHook();
+  // Body limits for Next's routes and server actions (console-server.mjs asks); bad settings stop the boot here.
+  maxManifestBytes();
+  maxStreamsPerCaller();
+  registerRequestGate();
   // Every SSE event (live tails) goes through TextEncoderStream: Node 20's costs ~9 µs per log line.
   installFastTextEncoderStream();
   ensureAuthSecret(resolveDataDir());

@@ -1,26 +1,30 @@
 import "server-only";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { createURL, incomingMessageToRequest, internal_exceptionHandler } from "@trpc/server/adapters/node-http";
+import { TRPCError } from "@trpc/server";
+import { createURL, internal_exceptionHandler } from "@trpc/server/adapters/node-http";
 import { resolveResponse } from "@trpc/server/http";
 import { getDb, type Db } from "@/db/client";
 import { appRouter } from "@/server/api/root";
-import { createContext, type SessionUser } from "@/server/api/context";
+import { createContext, responseMetaFromContext, type SessionUser } from "@/server/api/context";
 import type { HeaderReader } from "@/server/auth/client-address";
 import { sessionUserFromCookie } from "@/server/auth/session-cookie";
+import { bodyTooLargeMessage, maxBodyBytes, maxManifestBytes } from "@/server/http/body-limits";
+import { boundedRequest } from "@/server/http/bounded-request";
+import type { ProcedureMeta } from "@/server/api/trpc";
 import { MemoizedJsonSlot, memoizedJsonSlots } from "./memoized-json";
 
 const FAST_LANE = Symbol.for("slipway.trpcNodeHandler");
 
 /**
- * Node's request headers read like fetch `Headers` (lower-case names; repeated ones joined), with
- * `x-forwarded-for` filled from the socket when the client sent none, as Next does for its routes.
+ * Node's request headers read like fetch `Headers` (lower-case names; repeated ones joined). The
+ * client's address was stamped on them from the socket as the request arrived (client-address-hook.ts).
  */
 export function nodeHeaders(req: IncomingMessage): HeaderReader {
   return {
     get(name: string) {
       const key = name.toLowerCase();
       const v = req.headers[key];
-      if (v === undefined) return key === "x-forwarded-for" ? (req.socket.remoteAddress ?? null) : null;
+      if (v === undefined) return null;
       return Array.isArray(v) ? v.join(key === "cookie" ? "; " : ", ") : v;
     },
   };
@@ -34,6 +38,10 @@ type HandlerOptions = {
 };
 
 const BASE_PATH = "/api/trpc/";
+
+/** A procedure's meta by its path (tRPC keeps the router's procedures flat, by dotted path). */
+const procedureMeta = (path: string): ProcedureMeta | undefined =>
+  (appRouter._def.procedures as Record<string, { _def?: { meta?: ProcedureMeta } } | undefined>)[path]?._def?.meta;
 
 /**
  * /api/trpc as a plain Node handler: the same router, context and auth as app/api/trpc/[trpc]/route.ts,
@@ -57,13 +65,20 @@ export function createTrpcNodeHandler({ db = getDb, sessionUser = sessionUserFro
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, slot: MemoizedJsonSlot, contextFor: (req: IncomingMessage) => ReturnType<typeof createContext>) {
-  const request = incomingMessageToRequest(req, res, { maxBodySize: null });
+  const url = createURL(req);
+  const path = url.pathname.slice(BASE_PATH.length);
+  // A batch gets the manifest limit only when every call in it takes a manifest.
+  const manifest = path.split(",").every((p) => procedureMeta(p)?.body === "manifest");
+  const limit = manifest ? maxManifestBytes() : maxBodyBytes();
+  const tooLarge = () => new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: bodyTooLargeMessage(limit, manifest) });
+  const request = boundedRequest(req, res, { url, limit, tooLarge });
   const response = await resolveResponse({
     router: appRouter,
     req: request,
-    path: createURL(req).pathname.slice(BASE_PATH.length),
+    path,
     // The console sends queries as POST: inputs such as a pasted .env file do not fit in a URL.
     allowMethodOverride: true,
+    responseMeta: responseMetaFromContext,
     error: null,
     createContext: () => contextFor(req),
   });

@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { AppError } from "@/server/errors/app-error";
 import { countedStream } from "@/server/metrics/sse-subscriptions";
 import type { TrpcContext } from "./context";
+import { guardedStream, releasingSlot, takeStreamSlot, type StreamLease } from "./stream-guard";
 import { transformer } from "./transformer";
 
 function zodFieldErrors(error: ZodError): Record<string, string[]> {
@@ -15,7 +16,10 @@ function zodFieldErrors(error: ZodError): Record<string, string[]> {
   return out;
 }
 
-const t = initTRPC.context<TrpcContext>().create({
+/** What a procedure declares about itself: `body: "manifest"` takes the larger body limit (server/http/body-limits.ts). */
+export type ProcedureMeta = { body?: "manifest" };
+
+const t = initTRPC.context<TrpcContext>().meta<ProcedureMeta>().create({
   transformer,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
@@ -36,7 +40,7 @@ const toTrpcError = (err: AppError) => new TRPCError({ code: err.code, message: 
 /** A subscription's stream raises AppError too (access checks run inside it): map those the same way. */
 async function* mapStreamErrors(stream: AsyncIterable<unknown>) {
   try {
-    yield* countedStream(stream);
+    yield* stream;
   } catch (err) {
     throw err instanceof AppError ? toTrpcError(err) : err;
   }
@@ -44,10 +48,36 @@ async function* mapStreamErrors(stream: AsyncIterable<unknown>) {
 
 const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> => typeof v === "object" && v !== null && Symbol.asyncIterator in v;
 
+/**
+ * Every subscription takes one of its caller's stream slots (refused with 429 beyond the limit) and
+ * runs guarded: it ends when the caller's access to what it streams ends (stream-guard.ts).
+ */
+function streamSlot(ctx: TrpcContext, type: string): StreamLease | null {
+  if (type !== "subscription" || !ctx.actor || ctx.rejectedToken) return null;
+  try {
+    return takeStreamSlot(ctx.actor);
+  } catch (err) {
+    // tRPC answers a subscription's error inside a 200 event stream; the status must say it too.
+    ctx.response.status = 429;
+    throw err;
+  }
+}
+
 /** Service functions raise AppError; give it its tRPC code so HTTP status and clients see it. */
-const mapAppErrors = t.middleware(async ({ next, type }) => {
-  const result = await next();
-  if (result.ok && type === "subscription" && isAsyncIterable(result.data)) return { ...result, data: mapStreamErrors(result.data) };
+const mapAppErrors = t.middleware(async ({ ctx, next, type, signal }) => {
+  const lease = streamSlot(ctx, type);
+  let result: Awaited<ReturnType<typeof next>>;
+  try {
+    result = await next();
+  } catch (err) {
+    lease?.release();
+    throw err;
+  }
+  if (lease && ctx.actor && result.ok && isAsyncIterable(result.data)) {
+    const guarded = guardedStream(countedStream(result.data), { ctx: { db: ctx.db, actor: ctx.actor, meta: ctx.meta }, sessionExpiresAt: ctx.sessionExpiresAt, lease });
+    return { ...result, data: releasingSlot(mapStreamErrors(guarded), lease, signal) };
+  }
+  lease?.release();
   if (!result.ok && result.error.cause instanceof AppError) {
     throw toTrpcError(result.error.cause);
   }

@@ -32,7 +32,7 @@ export async function sessionUserFromCookie(headers: HeaderReader): Promise<Sess
   const id = token?.uid;
   const email = token?.email;
   if (typeof id !== "string" || typeof email !== "string") return null;
-  const user = { id, email };
+  const user = typeof token?.exp === "number" ? { id, email, expiresAt: token.exp * 1000 } : { id, email };
   if (typeof token?.exp === "number") {
     if (decoded.size >= MAX_CACHED_SESSIONS) decoded.delete(decoded.keys().next().value as string);
     decoded.set(cookie, { user, secret, expiresAt: token.exp * 1000 });

@@ -17,6 +17,8 @@ export type BusEvents = {
    * console that published them): every live view re-reads from the last id it delivered.
    */
   resync: { reason: string };
+  /** Who may do what in an organization changed (a token revoked, a member removed or given another role): open streams check again. */
+  access: { orgId: string };
 };
 
 /**

@@ -7,10 +7,11 @@ import { requireOrg } from "@/server/policy/access";
 import { forbidden } from "@/server/errors/app-error";
 import type { UpdateMemberRoleInput } from "./member-schemas";
 import { findMembership } from "./find-membership";
+import { accessChanged } from "@/server/engine/access-changed";
 
 export async function updateMemberRole({ ctx, input }: { ctx: ServiceCtx; input: UpdateMemberRoleInput }) {
   await requireOrg(ctx, input.orgId, "member.manage");
-  return ctx.db.transaction(async (tx) => {
+  const updated = await ctx.db.transaction(async (tx) => {
     const member = await findMembership(tx, input.orgId, input.userId);
     if (member.role === "owner") throw forbidden("the owner's role cannot be changed; the owner can transfer ownership instead");
     await tx.update(memberships).set({ role: input.role }).where(eq(memberships.id, member.id));
@@ -24,4 +25,6 @@ export async function updateMemberRole({ ctx, input }: { ctx: ServiceCtx; input:
     });
     return { userId: input.userId, role: input.role };
   });
+  accessChanged(input.orgId);
+  return updated;
 }

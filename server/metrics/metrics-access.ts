@@ -1,23 +1,45 @@
 import "server-only";
 import crypto from "node:crypto";
-import { isLoopback, peerAddress } from "./peer-address";
+import fs from "node:fs/promises";
+import { requestAddresses } from "@/server/auth/client-address";
+import { isServiceUid } from "@/server/config/service-uids";
+import { APP_USER } from "@/server/runtime/process/sandbox";
+import { isLoopback } from "./peer-address";
+import { socketOwnerUid } from "./socket-owner";
 
 export type MetricsAccess = { ok: true } | { ok: false; status: 401 | 403; message: string };
 
 const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
 
+/** The shared app user's uid, when that user exists on this machine (read, never created, here). */
+async function appUserUid(): Promise<number | null> {
+  const passwd = await fs.readFile("/etc/passwd", "utf8").catch(() => "");
+  const row = passwd.split("\n").find((l) => l.startsWith(`${APP_USER}:`));
+  return row ? Number(row.split(":")[2]) : null;
+}
+
+const LOOPBACK_ONLY = "metrics are served to loopback clients only; set SLIPWAY_METRICS_TOKEN to scrape from elsewhere\n";
+
 /**
- * With SLIPWAY_METRICS_TOKEN set, /metrics needs `Authorization: Bearer <token>`. Unset, only clients
- * on this machine's loopback get it, judged by the socket's address (never by forwarding headers).
+ * With SLIPWAY_METRICS_TOKEN set, /metrics needs `Authorization: Bearer <token>`. Unset, only a direct
+ * connection from this machine's loopback gets it (the socket's address, never a forwarding header;
+ * through a proxy the console cannot tell who connected), and not from the apps Slipway runs: the
+ * uid owning the client's socket must be neither a service uid nor the shared app user.
  */
-export function checkMetricsAccess(headers: Headers, token = process.env.SLIPWAY_METRICS_TOKEN): MetricsAccess {
+export async function checkMetricsAccess(headers: Headers, token = process.env.SLIPWAY_METRICS_TOKEN): Promise<MetricsAccess> {
   if (token) {
     const auth = headers.get("authorization") ?? "";
     const given = /^bearer\s+(.+)$/i.exec(auth)?.[1]?.trim() ?? "";
     if (given && crypto.timingSafeEqual(digest(given), digest(token))) return { ok: true };
     return { ok: false, status: 401, message: "metrics need Authorization: Bearer <SLIPWAY_METRICS_TOKEN>\n" };
   }
-  const peer = peerAddress(headers);
-  if (peer && isLoopback(peer)) return { ok: true };
-  return { ok: false, status: 403, message: "metrics are served to loopback clients only; set SLIPWAY_METRICS_TOKEN to scrape from elsewhere\n" };
+  const a = requestAddresses(headers);
+  if (!a || a.forwarded || !isLoopback(a.peer)) return { ok: false, status: 403, message: LOOPBACK_ONLY };
+  const uid = await socketOwnerUid(a);
+  // Not found: the connection is gone already, or not what it claims; either way not served.
+  if (uid === null) return { ok: false, status: 403, message: LOOPBACK_ONLY };
+  if (isServiceUid(uid) || uid === (await appUserUid())) {
+    return { ok: false, status: 403, message: "metrics are not served to the apps Slipway runs; set SLIPWAY_METRICS_TOKEN and give it only to your scraper\n" };
+  }
+  return { ok: true };
 }

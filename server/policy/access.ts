@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { environments, memberships, projects, services } from "@/db/schema";
 import { perHandle } from "@/db/per-handle";
 import { cachedAccessRead } from "./access-cache";
+import { noteAccessCheck } from "./access-scope";
 import type { Actor, DbOrTx, ServiceCtx } from "@/server/auth/actor";
 import { forbidden, notFound } from "@/server/errors/app-error";
 import { can, denialMessage, lowerRole, type EnvironmentMode, type Permission, type Role } from "./policy";
@@ -84,6 +85,7 @@ function check(role: Role | null, permission: Permission, what: string, mode?: E
 
 export async function requireOrg(ctx: ServiceCtx, orgId: string, permission: Permission, db: DbOrTx = ctx.db) {
   const role = check(await effectiveRole(ctx, orgId, db), permission, "organization");
+  noteAccessCheck({ kind: "org", id: orgId, permission, orgId });
   return { orgId, role };
 }
 
@@ -92,6 +94,7 @@ export async function requireProject(ctx: ServiceCtx, projectId: string, permiss
   if (!row) throw notFound("project");
   const { project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "project");
+  noteAccessCheck({ kind: "project", id: projectId, permission, orgId: project.orgId });
   return { project, role };
 }
 
@@ -100,6 +103,7 @@ export async function requireEnvironment(ctx: ServiceCtx, environmentId: string,
   if (!row) throw notFound("environment");
   const { environment, project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "environment", environment.mode);
+  noteAccessCheck({ kind: "environment", id: environmentId, permission, orgId: project.orgId });
   return { environment, project, role };
 }
 
@@ -108,5 +112,6 @@ export async function requireService(ctx: ServiceCtx, serviceId: string, permiss
   if (!row) throw notFound("service");
   const { service, environment, project, memberRole } = row;
   const role = check(roleIn(ctx.actor, project.orgId, memberRole), permission, "service", environment.mode);
+  noteAccessCheck({ kind: "service", id: serviceId, permission, orgId: project.orgId });
   return { service, environment, project, role };
 }

@@ -5,6 +5,7 @@ import type { ServiceCtx } from "@/server/auth/actor";
 import { recordAudit } from "@/server/audit/record-audit";
 import { requireOrg } from "@/server/policy/access";
 import { notFound } from "@/server/errors/app-error";
+import { accessChanged } from "@/server/engine/access-changed";
 
 export async function revokeToken({ ctx, tokenId }: { ctx: ServiceCtx; tokenId: string }) {
   const [token] = await ctx.db.select().from(apiTokens).where(eq(apiTokens.id, tokenId)).limit(1);
@@ -15,5 +16,6 @@ export async function revokeToken({ ctx, tokenId }: { ctx: ServiceCtx; tokenId: 
     await tx.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, token.id));
     await recordAudit(tx, ctx, { orgId: token.orgId, action: "token.revoke", resourceType: "token", resourceId: token.id, resourceName: token.name });
   });
+  accessChanged(token.orgId);
   return { id: token.id };
 }

@@ -6,8 +6,8 @@ import { dummyPasswordHash, verifyPassword } from "./password";
 
 export const MAX_FAILURES = 5;
 /**
- * Failures for one email from all addresses together. The address comes from X-Forwarded-For, which
- * a client can forge when no trusted proxy sets it: this bound holds whatever address is claimed.
+ * Failures for one email from all addresses together. The address is the socket's peer, or what a
+ * trusted proxy reported (server/auth/client-address.ts); a guesser with many addresses is bounded here.
  */
 export const MAX_FAILURES_PER_EMAIL = 25;
 export const FAILURE_WINDOW_MS = 10 * 60 * 1000;

@@ -82,7 +82,8 @@ async function callerVia(w: World, via: Via) {
     return { api, actor: { actorUserId: people.owner.id, actorTokenId: null, actorLabel: people.owner.email, source: "cli", ip: IP } };
   }
   if (via === "token" || via === "cli") {
-    const api = await callerFrom(h.db, { bearer: w.adminToken.token, ip: `${IP}, 10.0.0.1`, client: via === "cli" ? "cli" : undefined });
+    // `ip`: the address the console's entry resolved (socket, or trusted proxy: tests/integration/client-address.test.ts).
+    const api = await callerFrom(h.db, { bearer: w.adminToken.token, ip: IP, client: via === "cli" ? "cli" : undefined });
     return { api, actor: { actorUserId: people.admin.id, actorTokenId: w.adminToken.row.id, actorLabel: `${people.admin.email} (token)`, source: via === "cli" ? "cli" : "api", ip: IP } };
   }
   const p = people[via];

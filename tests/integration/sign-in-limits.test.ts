@@ -12,8 +12,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-it("bounds failures per email across forged client addresses", async () => {
-  // A client that claims a new address (X-Forwarded-For) for every few guesses.
+it("bounds failures per email across many client addresses", async () => {
+  // A guesser with many addresses (a botnet, or many clients behind a trusted proxy): a new one every few guesses.
   for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++) {
     const r = await verifyCredentials({ db: h.db, email: "target@example.test", password: `guess ${i}`, ip: `10.0.${Math.floor(i / (MAX_FAILURES - 1))}.1` });
     expect(r).toEqual({ ok: false, reason: "invalid" });

@@ -27,7 +27,7 @@ export const actorOf = (u: { id: string; email: string }): Actor => ({ userId: u
 
 /** A tRPC caller as a given actor (or anonymous), exactly as the HTTP handler would build it. */
 export function callerFor(db: Db, actor: Actor | null, opts: { rejectedToken?: boolean } = {}) {
-  return createCaller({ db, actor, meta: { source: actor?.token ? "api" : "ui", ip: "127.0.0.1" }, rejectedToken: opts.rejectedToken ?? false });
+  return createCaller({ db, actor, meta: { source: actor?.token ? "api" : "ui", ip: "127.0.0.1" }, rejectedToken: opts.rejectedToken ?? false, sessionExpiresAt: null, response: { status: null } });
 }
 
 export async function userByEmail(db: Db, email: string) {

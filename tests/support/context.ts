@@ -1,6 +1,7 @@
 import type { Db } from "@/db/client";
 import { createContext, type SessionUser } from "@/server/api/context";
 import { createCaller } from "@/server/api/root";
+import { ADDRESS_HEADER, stampOf } from "@/server/auth/client-address";
 
 export type RequestOpts = { bearer?: string; ip?: string; client?: "cli"; session?: SessionUser };
 
@@ -8,7 +9,8 @@ export type RequestOpts = { bearer?: string; ip?: string; client?: "cli"; sessio
 export async function contextFrom(db: Db, opts: RequestOpts = {}) {
   const headers = new Headers();
   if (opts.bearer !== undefined) headers.set("authorization", `Bearer ${opts.bearer}`);
-  if (opts.ip) headers.set("x-forwarded-for", opts.ip);
+  // As the console's entry stamps a request that came from `ip` (server/http/client-address-hook.ts).
+  if (opts.ip) headers.set(ADDRESS_HEADER, stampOf({ client: opts.ip, forwarded: false, peer: opts.ip, peerPort: 0, local: "127.0.0.1", localPort: 0 }));
   if (opts.client) headers.set("x-slipway-client", opts.client);
   let sessionAsked = false;
   const ctx = await createContext({

@@ -246,7 +246,7 @@ const cookieHeader = (jar: Map<string, string>) => [...jar].map(([k, v]) => `${k
  * Signs in through next-auth's credentials callback, as a browser form would, and returns the
  * `Cookie` header value carrying the session.
  */
-export async function signIn(baseUrl: string, email: string, password: string): Promise<string> {
+export async function signIn(baseUrl: string, email: string, password: string, headers: Record<string, string> = {}): Promise<string> {
   const csrfRes = await fetch(`${baseUrl}/api/auth/csrf`);
   if (!csrfRes.ok) throw new Error(`GET /api/auth/csrf answered ${csrfRes.status}`);
   const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
@@ -254,7 +254,7 @@ export async function signIn(baseUrl: string, email: string, password: string): 
   const res = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookieHeader(jar) },
+    headers: { ...headers, "content-type": "application/x-www-form-urlencoded", cookie: cookieHeader(jar) },
     body: new URLSearchParams({ csrfToken, email, password, callbackUrl: `${baseUrl}/` }),
   });
   for (const [k, v] of cookiePairs(res)) jar.set(k, v);

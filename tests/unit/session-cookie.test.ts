@@ -14,6 +14,8 @@ async function cookieFor(user: { id: string; email: string }, maxAge: number, se
   const jwt = await encode({ token: { uid: user.id, email: user.email, sub: user.id }, secret, salt: COOKIE, maxAge });
   return `${COOKIE}=${jwt}`;
 }
+/** The decoded user: who, and when the cookie's token expires (exp is whole seconds; streams end then). */
+const decodedAs = (user: { id: string; email: string }, maxAge: number, encodedAt: number) => ({ ...user, expiresAt: (Math.floor(encodedAt / 1000) + maxAge) * 1000 });
 const headersOf = (cookie: string) => ({ get: (name: string) => (name.toLowerCase() === "cookie" ? cookie : null) });
 
 let savedSecret: string | undefined;
@@ -30,9 +32,10 @@ describe("session cookie decoding", () => {
   it("names the cookie's user, the same again when asked again, and no one once the token has expired", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const ada = { id: "u-ada", email: "ada@example.test" };
+    const encodedAt = Date.now();
     const cookie = await cookieFor(ada, 60);
-    expect(await sessionUserFromCookie(headersOf(cookie))).toEqual(ada);
-    expect(await sessionUserFromCookie(headersOf(cookie))).toEqual(ada);
+    expect(await sessionUserFromCookie(headersOf(cookie))).toEqual(decodedAs(ada, 60, encodedAt));
+    expect(await sessionUserFromCookie(headersOf(cookie))).toEqual(decodedAs(ada, 60, encodedAt));
     vi.setSystemTime(Date.now() + 120_000);
     expect(await sessionUserFromCookie(headersOf(cookie))).toBeNull();
   });
@@ -42,15 +45,15 @@ describe("session cookie decoding", () => {
     const bob = { id: "u-bob", email: "bob@example.test" };
     const a = await cookieFor(ada, 3600);
     const b = await cookieFor(bob, 3600);
-    expect(await sessionUserFromCookie(headersOf(a))).toEqual(ada);
-    expect(await sessionUserFromCookie(headersOf(b))).toEqual(bob);
+    expect(await sessionUserFromCookie(headersOf(a))).toEqual({ ...ada, expiresAt: expect.any(Number) });
+    expect(await sessionUserFromCookie(headersOf(b))).toEqual({ ...bob, expiresAt: expect.any(Number) });
     expect(await sessionUserFromCookie(headersOf(`${a.slice(0, -4)}AAAA`))).toBeNull();
   });
 
   it("stops naming anyone once AUTH_SECRET changes", async () => {
     const ada = { id: "u-ada", email: "ada@example.test" };
     const cookie = await cookieFor(ada, 3600);
-    expect(await sessionUserFromCookie(headersOf(cookie))).toEqual(ada);
+    expect(await sessionUserFromCookie(headersOf(cookie))).toEqual({ ...ada, expiresAt: expect.any(Number) });
     process.env.AUTH_SECRET = "another-secret-entirely-0123456789-abcdef";
     expect(await sessionUserFromCookie(headersOf(cookie))).toBeNull();
   });
