@@ -5,10 +5,13 @@ import path from "node:path";
 import { BuildFailure, buildCanceled } from "./build-failure";
 import { ignoreLog } from "./build-log";
 import type { FetchedSource, FetchRequest } from "./fetched-source";
-import { GitError, runGit } from "./git";
+import { fetchIdentity, gitHome, giveTo, permissionDenied } from "./fetch-identity";
+import { GitError, runGit, type GitRunAs } from "./git";
 import { defaultBranch, listRemote, someBranches, type RemoteRefs } from "./git-remote";
 import { displayGitUrl, redactGitText, resolveGitUrl } from "./git-url";
 import { makeTempSibling, publishDir } from "./publish-dir";
+import { checkGitSource, localGitPath } from "./source-policy";
+import { runTreeOp } from "./source-tree";
 
 type GitSource = { git: string; branch?: string; commit?: string };
 
@@ -25,7 +28,7 @@ function gitFailure(err: unknown, url: string, what: string): BuildFailure {
   else if (/dubious ownership/.test(err.stderr))
     hint = `the repository belongs to another user; as the console's user run: git config --global --add safe.directory ${url}`;
   else if (/Authentication failed|Permission denied|could not read Username|terminal prompts disabled/i.test(err.stderr))
-    hint = "the repository needs credentials: give the console's user an SSH key or a credential helper for it";
+    hint = "the repository needs credentials: git runs as the service's user, not the console's (the console's SSH keys and credential helpers are not used); use an https URL with a token (it is never shown)";
   return new BuildFailure("fetch", `${what} ${shown}: ${short}`, hint);
 }
 
@@ -42,9 +45,9 @@ function findCached(repoCache: string, commit: string): string | null {
   return matches.length === 1 ? matches[0] : null;
 }
 
-async function subjectOf(dir: string): Promise<string> {
+async function subjectOf(dir: string, as: GitRunAs): Promise<string> {
   try {
-    return (await runGit(["log", "-1", "--format=%s"], { cwd: dir, timeoutMs: 30_000 })).trim();
+    return (await runGit(["log", "-1", "--format=%s"], { as, cwd: dir, timeoutMs: 30_000 })).trim();
   } catch {
     return "";
   }
@@ -56,8 +59,8 @@ function describe(url: string, branch: string | null, sha: string, subject: stri
 }
 
 /** Fetches `sha` alone (depth 1); when the server refuses, fetches the branch (or all branches) in full. */
-async function fetchInto(tmp: string, url: string, want: { sha: string | null; branch: string | null }, req: FetchRequest): Promise<void> {
-  const opts = { cwd: tmp, timeoutMs: req.gitTimeoutMs, signal: req.signal };
+async function fetchInto(tmp: string, url: string, want: { sha: string | null; branch: string | null }, req: FetchRequest, as: GitRunAs): Promise<void> {
+  const opts = { as, cwd: tmp, timeoutMs: req.gitTimeoutMs, signal: req.signal };
   await runGit(["init", "--quiet"], opts);
   if (want.sha) {
     try {
@@ -81,12 +84,18 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
   const onLog = req.onLog ?? ignoreLog;
   const url = resolveGitUrl(source.git, req.baseDir ?? process.cwd());
   const shown = displayGitUrl(url);
-  const repoCache = path.join(path.resolve(req.cacheRoot), "git", createHash("sha256").update(url).digest("hex").slice(0, 16));
-  const gitOpts = { timeoutMs: req.gitTimeoutMs, signal: req.signal };
+  const cacheRoot = path.resolve(req.cacheRoot);
+  const repoCache = path.join(cacheRoot, "git", createHash("sha256").update(url).digest("hex").slice(0, 16));
+  // Judged again at fetch time: a symlink or a DNS answer may have changed since validation.
+  const problem = await checkGitSource(source.git, req.baseDir ?? process.cwd());
+  if (problem) throw new BuildFailure("fetch", problem.message);
+  const who = fetchIdentity(req.runAs);
+  const as: GitRunAs = { who, ...gitHome(cacheRoot, who) };
+  const gitOpts = { as, timeoutMs: req.gitTimeoutMs, signal: req.signal };
 
   const cachedResult = async (sha: string, branch: string | null): Promise<FetchedSource> => {
     const dir = path.join(repoCache, sha);
-    const description = describe(url, branch, sha, await subjectOf(dir));
+    const description = describe(url, branch, sha, await subjectOf(dir, as));
     onLog({ stream: "system", line: `using ${description}, already fetched` });
     return { dir, revision: sha, description };
   };
@@ -94,6 +103,15 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
   if (source.commit) {
     const cached = findCached(repoCache, source.commit);
     if (cached) return cachedResult(cached, source.branch ?? null);
+  }
+
+  const local = localGitPath(url);
+  if (typeof local === "string" && local !== "invalid") {
+    // git says only "does not appear to be a git repository" for a folder its user cannot read.
+    const probe = await runTreeOp({ op: "probe", from: local }, who, req.signal).catch(() => null);
+    if (probe && !probe.ok && (probe.code === "EACCES" || probe.code === "EPERM")) {
+      throw permissionDenied(`git repository ${probe.path ?? local}`, who, "a source is read with its service's rights: make the repository readable by that user, or serve it over https");
+    }
   }
 
   let refs: RemoteRefs;
@@ -118,11 +136,12 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
   const known = wanted !== null && FULL_SHA.test(wanted) ? wanted : null;
   if (known && fs.existsSync(path.join(repoCache, known))) return cachedResult(known, branch);
 
-  onLog({ stream: "system", line: `fetching ${shown} ${branch ? `branch ${branch} ` : ""}${wanted ? `at ${wanted.slice(0, 12)}` : ""}`.trim() });
+  onLog({ stream: "system", line: `fetching ${shown} ${branch ? `branch ${branch} ` : ""}${wanted ? `at ${wanted.slice(0, 12)} ` : ""}as ${who.label}` });
   const tmp = makeTempSibling(path.join(repoCache, known ?? "fetch"));
   try {
+    giveTo(tmp, who);
     try {
-      await fetchInto(tmp, url, { sha: known, branch }, req);
+      await fetchInto(tmp, url, { sha: known, branch }, req, as);
     } catch (err) {
       throw gitFailure(err, url, "cannot fetch from");
     }
@@ -146,7 +165,7 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
     } catch (err) {
       throw gitFailure(err, url, "cannot check out");
     }
-    const description = describe(url, branch, sha, await subjectOf(tmp));
+    const description = describe(url, branch, sha, await subjectOf(tmp, as));
     publishDir(tmp, path.join(repoCache, sha));
     onLog({ stream: "system", line: `fetched ${description}` });
     return { dir: path.join(repoCache, sha), revision: sha, description };
