@@ -23,7 +23,7 @@ export const setsPathSource = (before: Source | null, after: Source) => "path" i
 export async function checkServiceSource(opts: { role: Role; before: Source | null; after: Source; field: string }): Promise<void> {
   const { role, before, after, field } = opts;
   if (before !== null && sameSource(before, after)) return;
-  if (setsPathSource(before, after) && !can(role, "source.path")) throw forbidden(`${denialMessage(role, "source.path")}; ${field}.path was not changed`);
+  if (setsPathSource(before, after) && !can(role, "source.path")) throw forbidden(`${denialMessage(role, "source.path")} (${field}.path); nothing was saved`);
   const problem = await checkSource(after);
   if (problem) throw badField(`${field}.${problem.field}`, problem.message);
 }

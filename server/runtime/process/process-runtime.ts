@@ -17,9 +17,9 @@ import { HttpRouter } from "./router/http-router";
 import { buildService } from "./builder/build-service";
 import { BuildFailure } from "./builder/build-failure";
 import { detectCommands } from "./builder/detect-commands";
-import { listRemote, someBranches } from "./builder/git-remote";
-import { displayGitUrl, redactGitText, resolveGitUrl } from "./builder/git-url";
-import { fetchIdentity, gitHome } from "./builder/fetch-identity";
+import { someBranches } from "./builder/git-remote";
+import { displayGitUrl } from "./builder/git-url";
+import { checkGitRemote } from "./builder/fetch-git";
 import { fetchSource } from "./builder/fetch-source";
 import { checkSource, protectSlipwayFolders } from "./builder/source-policy";
 import { handOver } from "./sandbox";
@@ -101,10 +101,10 @@ export class ProcessRuntime implements Runtime {
     } else {
       let refs;
       try {
-        const who = fetchIdentity(undefined);
-        refs = await listRemote(resolveGitUrl(src.git, this.baseDir()), { as: { who, ...gitHome(cacheRoot, who) }, timeoutMs: 30_000, signal: ctx.signal });
+        refs = await checkGitRemote(src, { baseDir: this.baseDir(), cacheRoot, signal: ctx.signal, gitTimeoutMs: 30_000 });
       } catch (err) {
-        throw new StepFailure("precheck", `${s.name}: git repository ${displayGitUrl(src.git)} is not reachable`, err instanceof Error ? redactGitText(err.message, src.git).slice(0, 500) : undefined);
+        if (err instanceof BuildFailure) throw new StepFailure("precheck", `${s.name}: ${err.message}`, err.hint);
+        throw err;
       }
       if (src.branch && !refs.branches.has(src.branch)) {
         throw new StepFailure("precheck", `${s.name}: branch "${src.branch}" not found in ${displayGitUrl(src.git)}`, `branches there: ${someBranches(refs)}`);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { BuildFailure, buildCanceled } from "./build-failure";
 import { ignoreLog } from "./build-log";
 import type { FetchedSource, FetchRequest } from "./fetched-source";
-import { fetchIdentity, gitHome, giveTo, permissionDenied } from "./fetch-identity";
+import { fetchIdentity, gitHome, giveTo, permissionDenied, type FetchIdentity } from "./fetch-identity";
 import { GitError, runGit, type GitRunAs } from "./git";
 import { defaultBranch, listRemote, someBranches, type RemoteRefs } from "./git-remote";
 import { displayGitUrl, redactGitText, resolveGitUrl } from "./git-url";
@@ -76,6 +76,38 @@ async function fetchInto(tmp: string, url: string, want: { sha: string | null; b
 }
 
 /**
+ * The remote's branches, read as the source's identity; a local repository its user cannot read is
+ * said to be so (git itself only says "does not appear to be a git repository").
+ */
+async function readRemote(url: string, opts: { as: GitRunAs; who: FetchIdentity; timeoutMs?: number; signal?: AbortSignal }): Promise<RemoteRefs> {
+  const local = localGitPath(url);
+  if (local !== null && local !== "invalid") {
+    const probe = await runTreeOp({ op: "probe", from: local }, opts.who, opts.signal).catch(() => null);
+    if (probe && !probe.ok && (probe.code === "EACCES" || probe.code === "EPERM")) {
+      throw permissionDenied(`git repository ${probe.path ?? local}`, opts.who, "a source is read with its service's rights: make the repository readable by that user, or serve it over https");
+    }
+  }
+  try {
+    return await listRemote(url, opts);
+  } catch (err) {
+    throw gitFailure(err, url, "cannot read git repository");
+  }
+}
+
+/**
+ * What the engine's precheck asks of a git source: allowed by the source policy, and readable by its
+ * identity (the refs, nothing fetched). Throws BuildFailure (stage "fetch").
+ */
+export async function checkGitRemote(source: GitSource, req: Pick<FetchRequest, "baseDir" | "cacheRoot" | "runAs" | "signal" | "gitTimeoutMs">): Promise<RemoteRefs> {
+  const url = resolveGitUrl(source.git, req.baseDir ?? process.cwd());
+  const problem = await checkGitSource(source.git, req.baseDir ?? process.cwd());
+  if (problem) throw new BuildFailure("fetch", problem.message);
+  const who = fetchIdentity(req.runAs);
+  const as: GitRunAs = { who, ...gitHome(path.resolve(req.cacheRoot), who) };
+  return readRemote(url, { as, who, timeoutMs: req.gitTimeoutMs, signal: req.signal });
+}
+
+/**
  * A git source: the branch is resolved with `git ls-remote`, then that one commit is fetched (shallow
  * when the server allows) and checked out into `<cacheRoot>/git/<sha256(url)[:16]>/<commit>`. A
  * checkout already there is used as is: a pinned commit in the cache needs no network at all.
@@ -105,21 +137,7 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
     if (cached) return cachedResult(cached, source.branch ?? null);
   }
 
-  const local = localGitPath(url);
-  if (typeof local === "string" && local !== "invalid") {
-    // git says only "does not appear to be a git repository" for a folder its user cannot read.
-    const probe = await runTreeOp({ op: "probe", from: local }, who, req.signal).catch(() => null);
-    if (probe && !probe.ok && (probe.code === "EACCES" || probe.code === "EPERM")) {
-      throw permissionDenied(`git repository ${probe.path ?? local}`, who, "a source is read with its service's rights: make the repository readable by that user, or serve it over https");
-    }
-  }
-
-  let refs: RemoteRefs;
-  try {
-    refs = await listRemote(url, gitOpts);
-  } catch (err) {
-    throw gitFailure(err, url, "cannot read git repository");
-  }
+  const refs = await readRemote(url, { ...gitOpts, who });
   let branch: string | null = source.branch ?? null;
   if (branch !== null && !refs.branches.has(branch)) {
     throw new BuildFailure("fetch", `branch "${branch}" not found in ${shown}`, `existing branches: ${someBranches(refs)}`);

@@ -97,7 +97,8 @@ const rootsSetting = () => process.env.SLIPWAY_SOURCE_ROOTS?.trim() || `unset, s
 export async function checkLocalFolder(given: string, abs: string, field: "path" | "git"): Promise<{ real: string } | { problem: SourceProblem }> {
   const name = `source.${field}`;
   const real = await realLocation(abs);
-  const shown = real === path.resolve(abs) ? given : `${given} (really ${real})`;
+  const resolved = path.resolve(abs);
+  const shown = real === given ? given : `${given} (${real === resolved ? "resolved to" : "really"} ${real})`;
   for (const folder of slipwayFolders()) {
     const own = await realLocation(folder);
     if (isInside(real, own) || isInside(own, real)) {
