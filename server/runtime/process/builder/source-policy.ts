@@ -137,8 +137,8 @@ function ownAddresses(): Set<string> {
 
 /** "this machine", "a private network address"… or null for a public address. */
 function whyPrivate(address: string): string | null {
-  if (ownAddresses().has(address.toLowerCase())) return "an address of this machine";
-  return PRIVATE.check(address, familyOf(address)) ? "a loopback, private or link-local address" : null;
+  if (PRIVATE.check(address, familyOf(address))) return "a loopback, private or link-local address";
+  return ownAddresses().has(address.toLowerCase()) ? "an address of this machine" : null;
 }
 
 /**
