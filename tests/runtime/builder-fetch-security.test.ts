@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BuildFailure } from "@/server/runtime/process/builder/build-failure";
 import { detectCommands } from "@/server/runtime/process/builder/detect-commands";
 import { fetchSource } from "@/server/runtime/process/builder/fetch-source";
+import { judgeGitSource } from "@/server/runtime/process/builder/source-policy";
 import { sandboxCapabilities } from "@/server/runtime/process/sandbox";
 import { createGitFixture, makeScratchDir, removeScratchDir, serveGitOverHttp, writeFiles, type GitFixture, type GitHttpServer } from "../support/git-fixtures";
 
@@ -98,6 +99,21 @@ describe("git sources", () => {
     expect(server.requests()).toBeGreaterThan(before);
     // Checked out by the service's user.
     expect(fs.statSync(path.join(fetched.dir, "app.txt")).uid).toBe(isRoot ? sandboxCapabilities().user?.uid : process.getuid?.());
+  });
+
+  it("pins git to the addresses it judged (curl's resolve list): a host name allowed by address range still fetches", async () => {
+    process.env.SLIPWAY_GIT_PRIVATE_HOSTS = "127.0.0.0/8, ::1";
+    const url = server.url.replace("127.0.0.1", "localhost");
+    expect((await judgeGitSource(url, "/")).pin).toBe(`localhost:${server.port}:127.0.0.1,[::1]`);
+    const fetched = await fetchSource({ source: { git: url }, cacheRoot: cache("pinned") });
+    expect(fetched.revision).toBe(repo.commits.main.at(-1));
+    // An address literal needs no pin; a host allowed by name is not judged, so not pinned either.
+    expect((await judgeGitSource(server.url, "/")).pin).toBeNull();
+  });
+
+  it("does not let git resolve an http(s) host the policy could not resolve", async () => {
+    const err = await failureOf(fetchSource({ source: { git: "https://nowhere.invalid/repo.git" }, cacheRoot: cache("unresolved") }));
+    expect(err.message).toBe("cannot read git repository https://nowhere.invalid/repo.git: could not resolve host nowhere.invalid");
   });
 
   it("never shows credentials when git itself fails (host allowed, nothing listening)", async () => {

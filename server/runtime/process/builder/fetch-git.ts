@@ -10,7 +10,7 @@ import { GitError, runGit, type GitRunAs } from "./git";
 import { defaultBranch, listRemote, someBranches, type RemoteRefs } from "./git-remote";
 import { displayGitUrl, redactGitText, resolveGitUrl } from "./git-url";
 import { makeTempSibling, publishDir } from "./publish-dir";
-import { checkGitSource, localGitPath } from "./source-policy";
+import { judgeGitSource, localGitPath } from "./source-policy";
 import { runTreeOp } from "./source-tree";
 
 type GitSource = { git: string; branch?: string; commit?: string };
@@ -95,15 +95,27 @@ async function readRemote(url: string, opts: { as: GitRunAs; who: FetchIdentity;
 }
 
 /**
+ * The source judged again (a symlink or a DNS answer may have changed since validation), and how git
+ * runs for it: as the source's identity, pinned to the addresses that were judged (http(s)).
+ */
+async function judgedRunAs(source: GitSource, req: Pick<FetchRequest, "baseDir" | "runAs"> & { cacheRoot: string }): Promise<{ who: FetchIdentity; as: GitRunAs }> {
+  const { problem, pin, unresolved } = await judgeGitSource(source.git, req.baseDir ?? process.cwd());
+  if (problem) throw new BuildFailure("fetch", problem.message);
+  // Over http(s) git would resolve the name again, unjudged: fetch only what could be judged.
+  if (unresolved && /^https?:\/\//i.test(source.git.trim())) {
+    throw new BuildFailure("fetch", `cannot read git repository ${displayGitUrl(source.git.trim())}: could not resolve host ${unresolved}`, "check source.git, and that the console's machine can resolve the host");
+  }
+  const who = fetchIdentity(req.runAs);
+  return { who, as: { who, ...gitHome(req.cacheRoot, who), settings: pin ? [`http.curloptResolve=${pin}`] : [] } };
+}
+
+/**
  * What the engine's precheck asks of a git source: allowed by the source policy, and readable by its
  * identity (the refs, nothing fetched). Throws BuildFailure (stage "fetch").
  */
 export async function checkGitRemote(source: GitSource, req: Pick<FetchRequest, "baseDir" | "cacheRoot" | "runAs" | "signal" | "gitTimeoutMs">): Promise<RemoteRefs> {
   const url = resolveGitUrl(source.git, req.baseDir ?? process.cwd());
-  const problem = await checkGitSource(source.git, req.baseDir ?? process.cwd());
-  if (problem) throw new BuildFailure("fetch", problem.message);
-  const who = fetchIdentity(req.runAs);
-  const as: GitRunAs = { who, ...gitHome(path.resolve(req.cacheRoot), who) };
+  const { who, as } = await judgedRunAs(source, { ...req, cacheRoot: path.resolve(req.cacheRoot) });
   return readRemote(url, { as, who, timeoutMs: req.gitTimeoutMs, signal: req.signal });
 }
 
@@ -118,11 +130,7 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
   const shown = displayGitUrl(url);
   const cacheRoot = path.resolve(req.cacheRoot);
   const repoCache = path.join(cacheRoot, "git", createHash("sha256").update(url).digest("hex").slice(0, 16));
-  // Judged again at fetch time: a symlink or a DNS answer may have changed since validation.
-  const problem = await checkGitSource(source.git, req.baseDir ?? process.cwd());
-  if (problem) throw new BuildFailure("fetch", problem.message);
-  const who = fetchIdentity(req.runAs);
-  const as: GitRunAs = { who, ...gitHome(cacheRoot, who) };
+  const { who, as } = await judgedRunAs(source, { ...req, cacheRoot });
   const gitOpts = { as, timeoutMs: req.gitTimeoutMs, signal: req.signal };
 
   const cachedResult = async (sha: string, branch: string | null): Promise<FetchedSource> => {

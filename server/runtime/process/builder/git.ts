@@ -25,7 +25,7 @@ export class GitError extends Error {
 const ALLOWED_PROTOCOLS = "file:git:http:https:ssh";
 
 /** Who runs git for a source, with its home and the console's global config (see gitHome). */
-export type GitRunAs = { who: FetchIdentity; home: string; config: string };
+export type GitRunAs = { who: FetchIdentity; home: string; config: string; settings?: string[] };
 
 /** Only what git needs, never the console's secrets (fetchEnv); English messages (fetchEnv sets LC_ALL=C): we pick the "fatal:" line out of them. */
 function gitEnv(as: GitRunAs): Record<string, string> {
@@ -57,7 +57,7 @@ export function runGit(args: string[], opts: { as: GitRunAs; cwd?: string; timeo
   const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new GitError("canceled", "", { canceled: true }));
-    const child = spawn("git", args, { cwd: opts.cwd ?? opts.as.home, env: gitEnv(opts.as) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true, ...spawnIds(opts.as.who) });
+    const child = spawn("git", [...(opts.as.settings ?? []).flatMap((kv) => ["-c", kv]), ...args], { cwd: opts.cwd ?? opts.as.home, env: gitEnv(opts.as) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true, ...spawnIds(opts.as.who) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let ended: "timeout" | "canceled" | null = null;

@@ -194,31 +194,52 @@ export function localGitPath(url: string): string | null | "invalid" {
 }
 
 /**
- * A git source: a local path or file:// URL is a local folder (the rule above); a remote URL is refused
- * when any address its host resolves to is this machine or a private range, unless allowed.
+ * A git source, judged: a local path or file:// URL is a local folder (the rule above); a remote URL
+ * is refused when any address its host resolves to is this machine or a private range, unless
+ * allowed. `pin`: for an http(s) URL whose host name was resolved, the addresses that were judged, as
+ * curl's resolve entry ("host:port:addr,…"), so git connects to exactly those (no second DNS answer);
+ * `unresolved`: the host name had no address at all.
  */
-export async function checkGitSource(git: string, baseDir: string): Promise<SourceProblem | null> {
+export type GitJudgement = { problem: SourceProblem | null; pin: string | null; unresolved?: string };
+
+export async function judgeGitSource(git: string, baseDir: string): Promise<GitJudgement> {
   const url = resolveGitUrl(git, baseDir);
   const local = localGitPath(url);
-  if (local === "invalid") return { field: "git", message: `source.git ${displayGitUrl(url)} is not a usable file:// URL: write it as file:///absolute/path/to/repo` };
+  if (local === "invalid") return { problem: { field: "git", message: `source.git ${displayGitUrl(url)} is not a usable file:// URL: write it as file:///absolute/path/to/repo` }, pin: null };
   if (local !== null) {
     const checked = await checkLocalFolder(git, local, "git");
-    return "problem" in checked ? checked.problem : null;
+    return { problem: "problem" in checked ? checked.problem : null, pin: null };
   }
   const host = hostOf(url);
-  if (!host) return { field: "git", message: `source.git ${displayGitUrl(url)} names no host: write it as https://host/owner/repo.git or user@host:owner/repo.git` };
+  if (!host) return { problem: { field: "git", message: `source.git ${displayGitUrl(url)} names no host: write it as https://host/owner/repo.git or user@host:owner/repo.git` }, pin: null };
   const allowance = privateGitHosts();
-  if (allowance.any || allowance.names.has(host)) return null;
-  for (const address of await addressesOf(host)) {
+  if (allowance.any || allowance.names.has(host)) return { problem: null, pin: null };
+  const addresses = await addressesOf(host);
+  for (const address of addresses) {
     const why = whyPrivate(address);
     if (!why || allowance.ranges.check(address, familyOf(address))) continue;
     const at = address === host ? address : `${host} (${address})`;
     return {
-      field: "git",
-      message: `source.git ${displayGitUrl(url)} points at ${at}, ${why}: Slipway does not fetch from this machine or a private network unless the operator allows the host in SLIPWAY_GIT_PRIVATE_HOSTS`,
+      problem: {
+        field: "git",
+        message: `source.git ${displayGitUrl(url)} points at ${at}, ${why}: Slipway does not fetch from this machine or a private network unless the operator allows the host in SLIPWAY_GIT_PRIVATE_HOSTS`,
+      },
+      pin: null,
     };
   }
-  return null;
+  // `unresolved`: a name with no address now; git would look it up again itself, unpinned.
+  return { problem: null, pin: curlResolve(url, host, addresses), ...(addresses.length === 0 ? { unresolved: host } : {}) };
+}
+
+function curlResolve(url: string, host: string, addresses: string[]): string | null {
+  const m = /^(https?):\/\//i.exec(url);
+  if (!m || net.isIP(host) || addresses.length === 0) return null;
+  const port = new URL(url).port || (m[1].toLowerCase() === "https" ? "443" : "80");
+  return `${host}:${port}:${addresses.map((a) => (net.isIPv6(a) ? `[${a}]` : a)).join(",")}`;
+}
+
+export async function checkGitSource(git: string, baseDir: string): Promise<SourceProblem | null> {
+  return (await judgeGitSource(git, baseDir)).problem;
 }
 
 /** The one check of a service's source; `baseDir` resolves relative paths (the console's folder by default). */
