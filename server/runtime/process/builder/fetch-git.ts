@@ -79,7 +79,10 @@ async function fetchInto(tmp: string, url: string, want: { sha: string | null; b
  * The remote's branches, read as the source's identity; a local repository its user cannot read is
  * said to be so (git itself only says "does not appear to be a git repository").
  */
-async function readRemote(url: string, opts: { as: GitRunAs; who: FetchIdentity; timeoutMs?: number; signal?: AbortSignal }): Promise<RemoteRefs> {
+async function readRemote(url: string, opts: { as: GitRunAs; who: FetchIdentity; unjudged?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<RemoteRefs> {
+  if (opts.unjudged) {
+    throw new BuildFailure("fetch", `cannot read git repository ${displayGitUrl(url)}: could not resolve host ${opts.unjudged}`, "check source.git, and that the console's machine can resolve the host");
+  }
   const local = localGitPath(url);
   if (local !== null && local !== "invalid") {
     const probe = await runTreeOp({ op: "probe", from: local }, opts.who, opts.signal).catch(() => null);
@@ -98,15 +101,13 @@ async function readRemote(url: string, opts: { as: GitRunAs; who: FetchIdentity;
  * The source judged again (a symlink or a DNS answer may have changed since validation), and how git
  * runs for it: as the source's identity, pinned to the addresses that were judged (http(s)).
  */
-async function judgedRunAs(source: GitSource, req: Pick<FetchRequest, "baseDir" | "runAs"> & { cacheRoot: string }): Promise<{ who: FetchIdentity; as: GitRunAs }> {
+async function judgedRunAs(source: GitSource, req: Pick<FetchRequest, "baseDir" | "runAs"> & { cacheRoot: string }): Promise<{ who: FetchIdentity; as: GitRunAs; unjudged?: string }> {
   const { problem, pin, unresolved } = await judgeGitSource(source.git, req.baseDir ?? process.cwd());
   if (problem) throw new BuildFailure("fetch", problem.message);
-  // Over http(s) git would resolve the name again, unjudged: fetch only what could be judged.
-  if (unresolved && /^https?:\/\//i.test(source.git.trim())) {
-    throw new BuildFailure("fetch", `cannot read git repository ${displayGitUrl(source.git.trim())}: could not resolve host ${unresolved}`, "check source.git, and that the console's machine can resolve the host");
-  }
   const who = fetchIdentity(req.runAs);
-  return { who, as: { who, ...gitHome(req.cacheRoot, who), settings: pin ? [`http.curloptResolve=${pin}`] : [] } };
+  // Over http(s) git would resolve the name again, unjudged: it may contact only what was judged.
+  const unjudged = unresolved && /^https?:\/\//i.test(source.git.trim()) ? unresolved : undefined;
+  return { who, as: { who, ...gitHome(req.cacheRoot, who), settings: pin ? [`http.curloptResolve=${pin}`] : [] }, unjudged };
 }
 
 /**
@@ -115,8 +116,8 @@ async function judgedRunAs(source: GitSource, req: Pick<FetchRequest, "baseDir" 
  */
 export async function checkGitRemote(source: GitSource, req: Pick<FetchRequest, "baseDir" | "cacheRoot" | "runAs" | "signal" | "gitTimeoutMs">): Promise<RemoteRefs> {
   const url = resolveGitUrl(source.git, req.baseDir ?? process.cwd());
-  const { who, as } = await judgedRunAs(source, { ...req, cacheRoot: path.resolve(req.cacheRoot) });
-  return readRemote(url, { as, who, timeoutMs: req.gitTimeoutMs, signal: req.signal });
+  const { who, as, unjudged } = await judgedRunAs(source, { ...req, cacheRoot: path.resolve(req.cacheRoot) });
+  return readRemote(url, { as, who, unjudged, timeoutMs: req.gitTimeoutMs, signal: req.signal });
 }
 
 /**
@@ -130,7 +131,7 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
   const shown = displayGitUrl(url);
   const cacheRoot = path.resolve(req.cacheRoot);
   const repoCache = path.join(cacheRoot, "git", createHash("sha256").update(url).digest("hex").slice(0, 16));
-  const { who, as } = await judgedRunAs(source, { ...req, cacheRoot });
+  const { who, as, unjudged } = await judgedRunAs(source, { ...req, cacheRoot });
   const gitOpts = { as, timeoutMs: req.gitTimeoutMs, signal: req.signal };
 
   const cachedResult = async (sha: string, branch: string | null): Promise<FetchedSource> => {
@@ -145,7 +146,7 @@ export async function fetchGitSource(source: GitSource, req: FetchRequest): Prom
     if (cached) return cachedResult(cached, source.branch ?? null);
   }
 
-  const refs = await readRemote(url, { ...gitOpts, who });
+  const refs = await readRemote(url, { ...gitOpts, who, unjudged });
   let branch: string | null = source.branch ?? null;
   if (branch !== null && !refs.branches.has(branch)) {
     throw new BuildFailure("fetch", `branch "${branch}" not found in ${shown}`, `existing branches: ${someBranches(refs)}`);
