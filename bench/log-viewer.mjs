@@ -43,7 +43,7 @@ import { URLSearchParams } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { chromium } from "@playwright/test";
 import { buildIfStale } from "../scripts/next-build.mjs";
-import { CHATTY_HOST, createChattyService, deployAndWait, writeChattyApp } from "./lib/chatty-app.mjs";
+import { CHATTY_HOST, CHATTY_SOURCE_ROOT, createChattyService, deployAndWait, writeChattyApp } from "./lib/chatty-app.mjs";
 import { makeTempDir, onSignalCleanup } from "./lib/cleanup.mjs";
 import { request, signIn as signInAs, startConsole as startNext } from "./lib/console-client.mjs";
 import { freePort, intEnv, rssOf } from "./lib/processes.mjs";
@@ -88,7 +88,7 @@ onSignalCleanup(async () => {
 // Console and seeding
 
 async function startConsole(dir, routerPort) {
-  const env = { SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work"), SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD };
+  const env = { SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work"), SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD, SLIPWAY_SOURCE_ROOTS: CHATTY_SOURCE_ROOT };
   console_ = await startNext({ env });
   return console_;
 }

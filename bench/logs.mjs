@@ -26,7 +26,7 @@ import path from "node:path";
 import { clearInterval, setInterval } from "node:timers";
 import { URLSearchParams } from "node:url";
 import { buildIfStale } from "../scripts/next-build.mjs";
-import { CHATTY_HOST, createChattyService, deployAndWait, subscribe, writeChattyApp } from "./lib/chatty-app.mjs";
+import { CHATTY_HOST, CHATTY_SOURCE_ROOT, createChattyService, deployAndWait, subscribe, writeChattyApp } from "./lib/chatty-app.mjs";
 import { makeTempDir } from "./lib/cleanup.mjs";
 import { request, signIn as signInAs, startConsole as startNext, trpc } from "./lib/console-client.mjs";
 import { freePort, killGroup, rssOf } from "./lib/processes.mjs";
@@ -48,7 +48,7 @@ async function startConsole() {
   const routerPort = await freePort();
   // BENCH_CPU_PROF=<dir>: the console writes a V8 CPU profile there when it exits.
   const nodeArgs = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const env = { SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work"), SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD };
+  const env = { SLIPWAY_DATA_DIR: path.join(dir, "data"), SLIPWAY_WORK_DIR: path.join(dir, "work"), SLIPWAY_ROUTER_PORT: String(routerPort), SLIPWAY_ADMIN_EMAIL: EMAIL, SLIPWAY_ADMIN_PASSWORD: PASSWORD, SLIPWAY_SOURCE_ROOTS: CHATTY_SOURCE_ROOT };
   console_ = Object.assign(await startNext({ env, nodeArgs }), { routerPort });
   return console_;
 }

@@ -63,11 +63,17 @@ server.listen(Number(process.env.PORT));
 export const CHATTY_HOST = "chatty.staging.shop.bench.localhost";
 
 /**
- * Writes the app to .slipway/<folder>/app below the repository (removed on exit) and returns that path.
+ * Where the benches' apps live: the console a bench starts allows it as a source root
+ * (SLIPWAY_SOURCE_ROOTS). Not under .slipway/: the source policy refuses Slipway's own folders.
+ */
+export const CHATTY_SOURCE_ROOT = path.join(ROOT, ".slipway-bench");
+
+/**
+ * Writes the app to .slipway-bench/<folder>/app below the repository (removed on exit) and returns that path.
  * One folder per bench: two benches running at once must not remove each other's app.
  */
 export function writeChattyApp(folder) {
-  const appDir = path.join(ROOT, ".slipway", folder, "app");
+  const appDir = path.join(CHATTY_SOURCE_ROOT, folder, "app");
   fs.mkdirSync(appDir, { recursive: true });
   removeOnExit(path.dirname(appDir));
   fs.writeFileSync(path.join(appDir, "app.mjs"), CHATTY_APP);

@@ -8,10 +8,11 @@ import { isUniqueViolation } from "@/server/errors/db-errors";
 import { requireOrg } from "@/server/policy/access";
 import { can, denialMessage, type Permission, type Role } from "@/server/policy/policy";
 import { getEngine } from "@/server/engine/engine";
+import { checkSource, type SourceProblem } from "@/server/runtime/process/builder/source-policy";
 import { changedFieldNames } from "./diff-spec";
 import { loadDesiredState, type DesiredState } from "./desired-state";
 import { specOf, type ApplyManifestInput, type Manifest } from "./manifest-schema";
-import { validateManifest } from "./parse-manifest";
+import { formatManifestPath, validateManifest } from "./parse-manifest";
 import { computePlan, type ManifestPlan } from "./plan-manifest";
 
 export type ApplyResult = {
@@ -27,7 +28,7 @@ export type ApplyResult = {
  * to create a project, environment.write to create or re-mode an environment, service.write for every
  * service change — in the environment's mode before and after (production needs an admin).
  */
-function authorize(role: Role, plan: ManifestPlan, current: DesiredState): void {
+function authorize(role: Role, plan: ManifestPlan, current: DesiredState, manifest: Manifest): void {
   const need = (permission: Permission, what: string, mode?: Manifest["mode"]) => {
     if (!can(role, permission, { mode })) throw forbidden(`${denialMessage(role, permission, { mode })} (the manifest would ${what}); nothing was applied`);
   };
@@ -39,7 +40,39 @@ function authorize(role: Role, plan: ManifestPlan, current: DesiredState): void 
     const what = `${s.action} service "${s.name}"`;
     need("service.write", what, plan.environment.mode.to);
     if (current.environment) need("service.write", what, current.environment.mode);
+    const wanted = manifest.services.find((w) => w.name === s.name);
+    if (wanted && "path" in wanted.source && sourceChanges(s)) need("source.path", `set the source of service "${s.name}" to ${wanted.source.path}`);
   }
+}
+
+const sourceChanges = (step: ManifestPlan["services"][number]) => (step.action === "create" || step.action === "update") && step.changes.some((c) => c.field === "source");
+
+/**
+ * Every source the manifest names, judged by the source policy before the transaction (it may resolve
+ * host names); only those the plan sets or changes are reported, as the single-service API does.
+ */
+async function judgeSources(manifest: Manifest): Promise<Map<string, { index: number; problem: SourceProblem }>> {
+  const out = new Map<string, { index: number; problem: SourceProblem }>();
+  await Promise.all(
+    manifest.services.map(async (s, index) => {
+      const problem = await checkSource(s.source);
+      if (problem) out.set(s.name, { index, problem });
+    }),
+  );
+  return out;
+}
+
+function sourceError(plan: ManifestPlan, judged: Map<string, { index: number; problem: SourceProblem }>, file: string | undefined): AppError | null {
+  const fieldErrors: Record<string, string[]> = {};
+  const lines: string[] = [];
+  for (const step of plan.services) {
+    const refused = judged.get(step.name);
+    if (!refused || !sourceChanges(step)) continue;
+    const key = formatManifestPath(["services", refused.index, "source", refused.problem.field]);
+    (fieldErrors[key] ??= []).push(refused.problem.message);
+    lines.push(`${file ?? "manifest"}: ${key}: ${refused.problem.message}`);
+  }
+  return lines.length ? new AppError("BAD_REQUEST", `${lines.join("\n")}\nnothing was applied`, fieldErrors) : null;
 }
 
 /** Serializes applies of one environment, so two at once cannot both plan "create". */
@@ -54,6 +87,7 @@ async function lockEnvironmentName(tx: Tx, orgId: string, manifest: Manifest) {
  */
 export async function applyManifest({ ctx, input }: { ctx: ServiceCtx; input: ApplyManifestInput }): Promise<ApplyResult> {
   const manifest = validateManifest(input.manifest, { file: input.file, requireAbsolutePaths: true });
+  const judged = await judgeSources(manifest);
   const via = { via: "manifest" };
   let result: ApplyResult & { removed: string[] };
   try {
@@ -62,7 +96,9 @@ export async function applyManifest({ ctx, input }: { ctx: ServiceCtx; input: Ap
       await lockEnvironmentName(tx, input.orgId, manifest);
       const current = await loadDesiredState(tx, { orgId: input.orgId, project: manifest.project, environment: manifest.environment, lock: true });
       const plan = computePlan(manifest, current, { prune: input.prune, file: input.file });
-      authorize(role, plan, current);
+      authorize(role, plan, current, manifest);
+      const refused = sourceError(plan, judged, input.file);
+      if (refused) throw refused;
       if (input.dryRun || plan.changes === 0) return { plan, applied: false, environmentId: current.environment?.id ?? null, removed: [] };
 
       let project = current.project;

@@ -19,6 +19,7 @@ export type Permission =
   | "project.write"
   | "environment.write"
   | "service.write"
+  | "source.path"
   | "deployment.run"
   | "variable.write"
   | "token.create"
@@ -38,6 +39,8 @@ const MIN_ROLE: Record<Permission, Role> = {
   "org.update": "admin",
   "member.manage": "admin",
   "project.write": "admin",
+  // A folder on the console's machine: only people trusted with the machine's layout choose one.
+  "source.path": "admin",
   "environment.write": "admin",
   "token.revokeAny": "admin",
   "owner.transfer": "owner",
@@ -53,6 +56,7 @@ const DESCRIBE: Record<Permission, string> = {
   "audit.read": "read the audit log",
   "token.create": "create API tokens",
   "service.write": "change services here",
+  "source.path": "set a service's source to a folder on the console's machine (use a git source)",
   "deployment.run": "deploy here",
   "variable.write": "change variables here",
   "org.update": "change this organization",

@@ -6,14 +6,16 @@ import { recordAudit } from "@/server/audit/record-audit";
 import { requireEnvironment } from "@/server/policy/access";
 import { conflict } from "@/server/errors/app-error";
 import { isUniqueViolation } from "@/server/errors/db-errors";
+import { checkServiceSource } from "./check-service-source";
 import { checkSpecForType } from "./check-spec-for-type";
 import type { CreateServiceInput } from "./service-schemas";
 
 const nameTaken = (name: string) => conflict("name", `a service named "${name}" already exists in this environment`);
 
 export async function createService({ ctx, input }: { ctx: ServiceCtx; input: CreateServiceInput }) {
-  const { environment, project } = await requireEnvironment(ctx, input.environmentId, "service.write");
+  const { environment, project, role } = await requireEnvironment(ctx, input.environmentId, "service.write");
   checkSpecForType(input.type, input.spec);
+  await checkServiceSource({ role, before: null, after: input.spec.source, field: "spec.source" });
   try {
     return await ctx.db.transaction(async (tx) => {
       const [dup] = await tx

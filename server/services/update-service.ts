@@ -4,6 +4,7 @@ import { services } from "@/db/schema";
 import type { ServiceCtx } from "@/server/auth/actor";
 import { recordAudit } from "@/server/audit/record-audit";
 import { requireService } from "@/server/policy/access";
+import { checkServiceSource } from "./check-service-source";
 import { checkSpecForType } from "./check-spec-for-type";
 import type { UpdateServiceInput } from "./service-schemas";
 
@@ -16,8 +17,9 @@ function changedFields(before: object, after: object): string[] {
 }
 
 export async function updateService({ ctx, input }: { ctx: ServiceCtx; input: UpdateServiceInput }) {
-  const { service, environment, project } = await requireService(ctx, input.serviceId, "service.write");
+  const { service, environment, project, role } = await requireService(ctx, input.serviceId, "service.write");
   checkSpecForType(service.type, input.spec);
+  await checkServiceSource({ role, before: service.spec.source, after: input.spec.source, field: "spec.source" });
   return ctx.db.transaction(async (tx) => {
     const [updated] = await tx.update(services).set({ spec: input.spec, updatedAt: new Date() }).where(eq(services.id, service.id)).returning();
     await recordAudit(tx, ctx, {

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
@@ -68,11 +69,13 @@ describe("deploying real apps through the process runtime", () => {
 
   it("fails the pre-check at once for a missing folder and leaves nothing half-deployed", async () => {
     const { api, env } = await makeEnvironment(h, "precheck-org");
-    await api.service.create({ environmentId: env.id, name: "ghost", type: "application", spec: { source: { path: "/nope/not-here" }, port: 80 } });
+    // Under an allowed source root (the temp folder), so that only its absence fails the pre-check.
+    const ghost = path.join(os.tmpdir(), "slipway-nope", "not-here");
+    await api.service.create({ environmentId: env.id, name: "ghost", type: "application", spec: { source: { path: ghost }, port: 80 } });
     const d = await api.deployment.create({ environmentId: env.id });
     const end = await waitForDeployment(h, d.id);
     expect(end.status).toBe("DEPLOYMENT_ERROR");
-    expect(end.message).toContain("source folder /nope/not-here does not exist");
+    expect(end.message).toContain(`source folder ${ghost} does not exist`);
     const status = await api.runtime.status({ environmentId: env.id });
     expect(status.services[0].status).toBe("NOT_DEPLOYED");
   });

@@ -252,7 +252,8 @@ const TABLE: Row[] = [
     path: "service.create",
     via: "developer",
     run: async (api, w) => {
-      const s = await api.service.create({ environmentId: w.staging.id, name: "api", type: "worker", spec: { source: { path: "./examples/worker" } } });
+      // A git source: a developer may not choose a folder on the console's machine.
+      const s = await api.service.create({ environmentId: w.staging.id, name: "api", type: "worker", spec: { source: { git: "https://example.test/worker.git" } } });
       return [{ orgId: w.org.id, action: "service.create", resourceType: "service", resourceId: s.id, resourceName: "shop/staging/api", metadata: { type: "worker" } }];
     },
     // Refused after the access check, before the transaction.
@@ -515,7 +516,7 @@ describe("audit.list", () => {
     await owner.organization.update({ orgId: w.org.id, name: "Acme" });
     for (const name of ["alpha", "beta", "gamma"]) await owner.project.create({ orgId: w.org.id, name });
     await token.environment.create({ projectId: w.project.id, name: "qa", mode: "staging" });
-    await token.service.create({ environmentId: w.staging.id, name: "api", type: "application", spec: { source: { path: "./x" } } });
+    await token.service.create({ environmentId: w.staging.id, name: "api", type: "application", spec: { source: { path: "./examples/x" } } });
     await token.project.update({ projectId: w.project.id, description: "changed" });
     await owner.token.create({ orgId: w.org.id, name: "ci", role: "viewer" });
     // Another organization's events must never show up.

@@ -228,7 +228,8 @@ describe("manifest permissions (as the single-resource services require)", () =>
     await as("admin").manifest.applyManifest({ orgId: org.id, manifest: asCliSends(prodText) });
     const dev = as("developer");
 
-    const staging = asCliSends(`${MINIMAL.replace("port: 8080", "port: 9090")}  - name: jobs\n    type: worker\n    source: { path: ${HELLO} }\n`);
+    // A git source: a developer may not choose a folder on the console's machine (source.path is for admins).
+    const staging = asCliSends(`${MINIMAL.replace("port: 8080", "port: 9090")}  - name: jobs\n    type: worker\n    source: { git: "https://example.test/jobs.git" }\n`);
     const ok = await dev.manifest.applyManifest({ orgId: org.id, manifest: staging });
     expect(ok.applied).toBe(true);
     expect(ok.plan.services.map((s) => [s.name, s.action])).toEqual([

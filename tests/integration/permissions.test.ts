@@ -3,6 +3,7 @@
  * from the minimum role written in the table below — not from the policy module — so a wrong
  * policy, a missing access check or a leak across organizations fails here.
  */
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { DbHandle } from "@/db/client";
@@ -154,6 +155,14 @@ const TABLE: Row[] = [
         input: async (f) => ({ environmentId: (await f.environment(mode)).id, name: "api", type: "application", spec: { source: { git: "https://example.test/api.git", branch: "main" }, port: 3000 } }),
       }),
       row({ path: "service.update", variant: mode, access: write, input: async (f) => ({ serviceId: (await f.service(mode)).id, spec: { source: { path: "./examples/hello-node" }, port: 9090 } }) }),
+      // A folder on the console's machine as a source: admins only, in every mode (developers use git).
+      row({
+        path: "service.create",
+        variant: `${mode}, a path source`,
+        access: admin,
+        input: async (f) => ({ environmentId: (await f.environment(mode)).id, name: "api", type: "application", spec: { source: { path: "./examples/hello-node" }, port: 3000 } }),
+      }),
+      row({ path: "service.update", variant: `${mode}, another path source`, access: admin, input: async (f) => ({ serviceId: (await f.service(mode)).id, spec: { source: { path: "./examples/static-site" }, port: 8080 } }) }),
       row({ path: "service.delete", variant: mode, access: write, input: async (f) => ({ serviceId: (await f.service(mode)).id }) }),
     ];
   }),
@@ -201,6 +210,15 @@ const TABLE: Row[] = [
       },
     }),
   ),
+  row({
+    path: "manifest.applyManifest",
+    variant: "sets a path source",
+    access: admin,
+    input: async (f) => {
+      await f.service("staging");
+      return { orgId: f.org.id, manifest: { ...manifestOf("shop", "staging", 8080), services: [{ name: "web", type: "application", source: { path: path.resolve("examples/static-site") }, port: 8080 }] } };
+    },
+  }),
   ...(["staging", "production"] as const).flatMap((mode) => {
     const run = mode === "production" ? admin : developer;
     return [
@@ -251,7 +269,8 @@ async function variableIn<S extends { projectId: string } | { serviceId: string 
 
 /** A manifest of project/environment (named after its mode) with the one service the fixture makes, on another port. */
 function manifestOf(project: string, mode: "staging" | "production", port: number) {
-  return { project, environment: mode, mode, services: [{ name: "web", type: "application", source: { path: "/srv/hello-node" }, port }] };
+  // A git source: developers may set one (a path source needs an admin, see the rows that set one).
+  return { project, environment: mode, mode, services: [{ name: "web", type: "application", source: { git: "https://example.test/hello-node.git" }, port }] };
 }
 
 /** The expected outcome, from the table's access rule and the caller's standing. */

@@ -34,6 +34,7 @@ export async function startTestEngine(h: DbHandle, opts: { healthTimeoutMs?: num
     runtime,
     root,
     dataDir,
+    workDir,
     async stop() {
       setEngine(null);
       await engine.stop();

@@ -88,3 +88,33 @@ export function createGitFixture(root: string): GitFixture {
   git(work, "checkout", "--quiet", "main");
   return { bare, work, commits, commit };
 }
+
+export type GitHttpServer = { url: string; port: number; requests: () => number; close: () => Promise<void> };
+
+/**
+ * Serves a bare repository over git's "dumb" HTTP protocol (plain files, after update-server-info)
+ * on 127.0.0.1, port 0: a real git server on this machine, for the tests that prove it is refused.
+ */
+export async function serveGitOverHttp(bare: string): Promise<GitHttpServer> {
+  const http = await import("node:http");
+  git(bare, "update-server-info");
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    const rel = decodeURIComponent((req.url ?? "/").split("?")[0]).replace(/^\/repo\.git\/?/, "");
+    const file = path.join(bare, rel);
+    if (!file.startsWith(bare) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.statusCode = 404;
+      return res.end();
+    }
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/repo.git`,
+    port,
+    requests: () => requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

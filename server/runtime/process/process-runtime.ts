@@ -17,7 +17,11 @@ import { HttpRouter } from "./router/http-router";
 import { buildService } from "./builder/build-service";
 import { BuildFailure } from "./builder/build-failure";
 import { detectCommands } from "./builder/detect-commands";
-import { listRemote, someBranches } from "./builder/git-remote";
+import { someBranches } from "./builder/git-remote";
+import { displayGitUrl } from "./builder/git-url";
+import { checkGitRemote } from "./builder/fetch-git";
+import { fetchSource } from "./builder/fetch-source";
+import { checkSource, protectSlipwayFolders } from "./builder/source-policy";
 import { handOver } from "./sandbox";
 import { builtinValues } from "@/server/variables/builtins";
 import { materialize } from "@/server/variables/materialize";
@@ -55,6 +59,8 @@ export class ProcessRuntime implements Runtime {
 
   constructor(private readonly o: ProcessRuntimeOptions) {
     this.router = new HttpRouter({ port: o.routerPort });
+    // No source may be or contain this console's folders, whatever the environment says they are.
+    protectSlipwayFolders(o.dataDir, o.workDir);
     this.healthTimeoutMs = o.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     this.supervisor.on("log", (e) => o.logs.write({ serviceId: e.serviceId, deploymentId: e.deploymentId, instanceId: e.instanceId, stream: e.stream, line: e.line, at: e.at }));
     this.supervisor.on("spawn", (e) => {
@@ -83,13 +89,15 @@ export class ProcessRuntime implements Runtime {
 
   async precheck(s: ServiceRef, ctx: StepContext): Promise<void> {
     const src = s.spec.source;
+    const problem = await checkSource(src, this.baseDir());
+    if (problem) throw new StepFailure("precheck", `${s.name}: ${problem.message}`, "the source policy refuses this source on every deploy; change the service's source");
+    const cacheRoot = path.join(this.o.workDir, "sources");
     if ("path" in src) {
-      const dir = path.resolve(this.baseDir(), src.path);
-      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-        throw new StepFailure("precheck", `${s.name}: source folder ${src.path} does not exist (resolved to ${dir})`, "fix source.path, or create the folder");
-      }
       try {
-        detectCommands({ dir, spec: s.spec });
+        // Fetched now, with the service's rights (the build finds it cached): commands are detected
+        // in what that user could read, never in the folder as root sees it.
+        const fetched = await fetchSource({ source: src, baseDir: this.baseDir(), cacheRoot, signal: ctx.signal });
+        detectCommands({ dir: fetched.dir, spec: s.spec });
       } catch (err) {
         if (err instanceof BuildFailure) throw new StepFailure("precheck", `${s.name}: ${err.message}`, err.hint);
         throw err;
@@ -97,12 +105,13 @@ export class ProcessRuntime implements Runtime {
     } else {
       let refs;
       try {
-        refs = await listRemote(src.git, { timeoutMs: 30_000, signal: ctx.signal });
+        refs = await checkGitRemote(src, { baseDir: this.baseDir(), cacheRoot, signal: ctx.signal, gitTimeoutMs: 30_000 });
       } catch (err) {
-        throw new StepFailure("precheck", `${s.name}: git repository ${src.git} is not reachable`, err instanceof Error ? err.message.slice(0, 500) : undefined);
+        if (err instanceof BuildFailure) throw new StepFailure("precheck", `${s.name}: ${err.message}`, err.hint);
+        throw err;
       }
       if (src.branch && !refs.branches.has(src.branch)) {
-        throw new StepFailure("precheck", `${s.name}: branch "${src.branch}" not found in ${src.git}`, `branches there: ${someBranches(refs)}`);
+        throw new StepFailure("precheck", `${s.name}: branch "${src.branch}" not found in ${displayGitUrl(src.git)}`, `branches there: ${someBranches(refs)}`);
       }
     }
     if (s.type === "application" && s.spec.port === undefined && !s.spec.healthcheck?.path) {

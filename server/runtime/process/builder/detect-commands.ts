@@ -26,11 +26,25 @@ type PackageJson = {
   optionalDependencies?: Record<string, unknown>;
 };
 
-function readPackageJson(dir: string): PackageJson | null {
-  const file = path.join(dir, "package.json");
+/**
+ * A file of the source, or null when there is none. The console reads it (as root, possibly): a
+ * symbolic link that leads out of the source folder is refused, never followed.
+ */
+function readSourceFile(dir: string, name: string): string | null {
+  const file = path.join(dir, name);
   if (!fs.existsSync(file)) return null;
+  const rel = path.relative(fs.realpathSync(dir), fs.realpathSync(file));
+  if (rel.startsWith("..") || path.isAbsolute(rel)) {
+    throw new BuildFailure("detect", `${name} is a symbolic link to a file outside the source folder`, `make ${name} a file of the app, or set build.command and run.command`);
+  }
+  return fs.readFileSync(file, "utf8");
+}
+
+function readPackageJson(dir: string): PackageJson | null {
+  const text = readSourceFile(dir, "package.json");
+  if (text === null) return null;
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
+    const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("it is not a JSON object");
     return parsed as PackageJson;
   } catch (err) {
@@ -40,10 +54,10 @@ function readPackageJson(dir: string): PackageJson | null {
 
 /** Procfile processes in file order: `name: command`, comments and blank lines skipped. */
 function readProcfile(dir: string): Array<{ name: string; command: string }> {
-  const file = path.join(dir, "Procfile");
-  if (!fs.existsSync(file)) return [];
+  const text = readSourceFile(dir, "Procfile");
+  if (text === null) return [];
   const processes: Array<{ name: string; command: string }> = [];
-  for (const line of fs.readFileSync(file, "utf8").split(/\r?\n/)) {
+  for (const line of text.split(/\r?\n/)) {
     const m = /^([A-Za-z0-9_-]+)\s*:\s*(.+)$/.exec(line.trim());
     if (m && !line.trim().startsWith("#")) processes.push({ name: m[1], command: m[2].trim() });
   }

@@ -1,6 +1,7 @@
 import "server-only";
 import type { ServiceSpec } from "@/server/services/service-spec";
 import type { BuildLogSink } from "./build-log";
+import type { RunAs } from "./fetch-identity";
 
 export type ServiceSource = ServiceSpec["source"];
 
@@ -17,4 +18,9 @@ export type FetchRequest = {
   signal?: AbortSignal;
   /** Per git command (ls-remote, fetch); default 5 min. */
   gitTimeoutMs?: number;
+  /**
+   * The unprivileged identity that reads the source (copy, git). Null or absent: the shared app user
+   * when the console is root, else the console's own user (it cannot switch). Never root.
+   */
+  runAs?: RunAs | null;
 };

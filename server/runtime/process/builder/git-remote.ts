@@ -1,5 +1,5 @@
 import "server-only";
-import { runGit } from "./git";
+import { runGit, type GitRunAs } from "./git";
 
 export type RemoteRefs = {
   /** Branch name → commit sha. */
@@ -9,7 +9,7 @@ export type RemoteRefs = {
 };
 
 /** Lists a remote's branches and default branch with one `git ls-remote`. */
-export async function listRemote(url: string, opts: { timeoutMs?: number; signal?: AbortSignal }): Promise<RemoteRefs> {
+export async function listRemote(url: string, opts: { as: GitRunAs; timeoutMs?: number; signal?: AbortSignal }): Promise<RemoteRefs> {
   const out = await runGit(["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*"], opts);
   const branches = new Map<string, string>();
   let head: string | null = null;

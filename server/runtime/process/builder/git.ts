@@ -1,5 +1,6 @@
 import "server-only";
 import { spawn } from "node:child_process";
+import { fetchEnv, spawnIds, type FetchIdentity } from "./fetch-identity";
 
 export const GIT_TIMEOUT_MS = 5 * 60_000;
 
@@ -23,16 +24,18 @@ export class GitError extends Error {
 /** Only transports a service source may use: never ext:: (runs commands) or other helpers. */
 const ALLOWED_PROTOCOLS = "file:git:http:https:ssh";
 
-function gitEnv(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
+/** Who runs git for a source, with its home and the console's global config (see gitHome). */
+export type GitRunAs = { who: FetchIdentity; home: string; config: string; settings?: string[] };
+
+/** Only what git needs, never the console's secrets (fetchEnv); English messages (fetchEnv sets LC_ALL=C): we pick the "fatal:" line out of them. */
+function gitEnv(as: GitRunAs): Record<string, string> {
+  return fetchEnv({
+    HOME: as.home,
+    GIT_CONFIG_GLOBAL: as.config,
     GIT_TERMINAL_PROMPT: "0",
     GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS,
     GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND || "ssh -o BatchMode=yes -o ConnectTimeout=20",
-    // English messages: we pick the "fatal:" line out of them.
-    LC_ALL: "C",
-    LANGUAGE: "C",
-  };
+  });
 }
 
 /** Picks the line a person needs out of git's stderr ("fatal: …" without the prefix). */
@@ -46,14 +49,15 @@ export function shortGitError(stderr: string): string {
 }
 
 /**
- * Runs the system git with an argument list (never a shell), as the console user, with no prompts,
- * in its own process group so a timeout or cancel also ends its helpers (ssh, git-remote-https).
+ * Runs the system git with an argument list (never a shell), as the source's identity (never root),
+ * with no prompts, in its own process group so a timeout or cancel also ends its helpers (ssh,
+ * git-remote-https).
  */
-export function runGit(args: string[], opts: { cwd?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+export function runGit(args: string[], opts: { as: GitRunAs; cwd?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(new GitError("canceled", "", { canceled: true }));
-    const child = spawn("git", args, { cwd: opts.cwd, env: gitEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn("git", [...(opts.as.settings ?? []).flatMap((kv) => ["-c", kv]), ...args], { cwd: opts.cwd ?? opts.as.home, env: gitEnv(opts.as) as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"], detached: true, ...spawnIds(opts.as.who) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let ended: "timeout" | "canceled" | null = null;

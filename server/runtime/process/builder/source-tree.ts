@@ -1,53 +1,47 @@
 import "server-only";
-import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { fetchEnv, spawnIds, type FetchIdentity } from "./fetch-identity";
 
-/** Never part of a source: version-control data and installed dependencies (the build installs its own). */
-export const SKIPPED_NAMES = new Set([".git", "node_modules"]);
+/** What the tree script says: its answer, or the error it met (code EACCES, ENOENT…, and the path). */
+export type TreeAnswer = { ok: true; revision?: string } | { ok: false; code: string | null; path: string | null; message: string };
 
-type EntryKind = { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean };
+type TreeOp = { op: "revision"; from: string; skip: string[] } | { op: "copy"; from: string; to: string; skip: string[] } | { op: "probe"; from: string };
 
-function skipped(abs: string, stat: EntryKind, skipAbs: ReadonlySet<string>): boolean {
-  if (skipAbs.has(abs)) return true;
-  if (SKIPPED_NAMES.has(path.basename(abs))) return true;
-  // Sockets, FIFOs and devices cannot be copied and mean nothing to a build.
-  return !(stat.isFile() || stat.isDirectory() || stat.isSymbolicLink());
+/** The tree script (tree-reader.mjs), resolved like the static server: from the app root, read by the console. */
+let scriptText: string | undefined;
+function treeScript(): string {
+  scriptText ??= fs.readFileSync(path.join(/*turbopackIgnore: true*/ process.cwd(), "server", "runtime", "process", "builder", "tree-reader.mjs"), "utf8");
+  return scriptText;
 }
 
 /**
- * A fingerprint of a folder from its paths, types, modes, sizes and modification times (not the
- * contents: cheap enough to run on every deploy), skipping .git, node_modules and `skipAbs`.
+ * Runs one operation of tree-reader.mjs (fingerprint, copy, or a readability probe of a folder) in a
+ * child process with the identity's rights: its text is passed on the command line, so the identity
+ * needs no access to the console's checkout. No shell, a minimal environment, killed on cancel.
  */
-export function treeRevision(root: string, skipAbs: ReadonlySet<string> = new Set()): string {
-  const hash = createHash("sha256");
-  const walk = (dir: string, rel: string) => {
-    const names = fs.readdirSync(dir).sort();
-    for (const name of names) {
-      const abs = path.join(dir, name);
-      const stat = fs.lstatSync(abs, { bigint: true });
-      if (skipped(abs, stat, skipAbs)) continue;
-      const relPath = rel ? `${rel}/${name}` : name;
-      if (stat.isDirectory()) {
-        hash.update(`d ${relPath} ${stat.mode}\n`);
-        walk(abs, relPath);
-      } else if (stat.isSymbolicLink()) {
-        hash.update(`l ${relPath} ${fs.readlinkSync(abs)}\n`);
-      } else {
-        hash.update(`f ${relPath} ${stat.mode} ${stat.size} ${stat.mtimeNs}\n`);
+export function runTreeOp(req: TreeOp, who: FetchIdentity, signal?: AbortSignal): Promise<TreeAnswer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", treeScript(), JSON.stringify(req)], {
+      cwd: "/",
+      env: fetchEnv() as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+      signal,
+      ...spawnIds(who),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const text = Buffer.concat(out).toString("utf8");
+      try {
+        resolve(JSON.parse(text) as TreeAnswer);
+      } catch {
+        reject(new Error(`the source reader exited with code ${code}: ${Buffer.concat(err).toString("utf8").trim().slice(0, 300) || "no output"}`));
       }
-    }
-  };
-  walk(root, "");
-  return hash.digest("hex").slice(0, 16);
-}
-
-/** Copies a folder (symlinks as they are, timestamps kept), leaving out what treeRevision skips. */
-export async function copyTree(from: string, to: string, skipAbs: ReadonlySet<string> = new Set()): Promise<void> {
-  await fs.promises.cp(from, to, {
-    recursive: true,
-    verbatimSymlinks: true,
-    preserveTimestamps: true,
-    filter: (src) => src === from || !skipped(src, fs.lstatSync(src), skipAbs),
+    });
   });
 }
