@@ -19,6 +19,7 @@ import { BuildFailure } from "./builder/build-failure";
 import { detectCommands } from "./builder/detect-commands";
 import { listRemote, someBranches } from "./builder/git-remote";
 import { handOver } from "./sandbox";
+import { prepareWorkTree, serviceFolder, workTree, type WorkTree } from "./work-tree";
 import { builtinValues } from "@/server/variables/builtins";
 import { materialize } from "@/server/variables/materialize";
 
@@ -38,6 +39,9 @@ export type ProcessRuntimeOptions = {
 
 type Running = { version: BuiltVersion; deploymentId: string | null; instanceIds: string[]; hostname: string | null; environmentId: string };
 
+/** A folder in instances/ younger than this may be one another console sharing the work folder is setting up. */
+const ORPHAN_DIR_MIN_AGE_MS = 60_000;
+
 const DEFAULT_HEALTH_TIMEOUT_MS = Number(process.env.SLIPWAY_HEALTH_TIMEOUT_MS ?? 60_000);
 
 /**
@@ -52,8 +56,13 @@ export class ProcessRuntime implements Runtime {
   private readonly statusTimers = new Map<string, NodeJS.Timeout>();
   private readonly limitsWarned = new Set<string>();
   private readonly healthTimeoutMs: number;
+  private readonly tree: WorkTree;
+  /** Instance folders being removed after their instance stopped (awaited by stop/remove/shutdown). */
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(private readonly o: ProcessRuntimeOptions) {
+    this.tree = workTree(o.workDir);
+    prepareWorkTree(this.tree);
     this.router = new HttpRouter({ port: o.routerPort });
     this.healthTimeoutMs = o.healthTimeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
     this.supervisor.on("log", (e) => o.logs.write({ serviceId: e.serviceId, deploymentId: e.deploymentId, instanceId: e.instanceId, stream: e.stream, line: e.line, at: e.at }));
@@ -71,6 +80,11 @@ export class ProcessRuntime implements Runtime {
 
   async startRouter(): Promise<void> {
     await this.router.start();
+  }
+
+  /** Hidden from every build and instance: the data folder, and the whole work tree (each gets its own folders bound back). */
+  private hiddenDirs(): string[] {
+    return [this.o.dataDir, this.o.workDir];
   }
 
   private baseDir() {
@@ -118,9 +132,10 @@ export class ProcessRuntime implements Runtime {
         // No deployment id here: the build id hashes the build env, and a per-deployment value would
         // defeat build reuse (every redeploy would rebuild).
         ...this.buildVariables(s, ctx),
-        cacheRoot: path.join(this.o.workDir, "sources"),
-        buildsRoot: path.join(this.o.workDir, "builds"),
-        hiddenDirs: [this.o.dataDir],
+        cacheRoot: this.tree.sourcesOf(s.id),
+        buildsRoot: this.tree.builds,
+        runAs: s.runAs,
+        hiddenDirs: this.hiddenDirs(),
         baseDir: this.baseDir(),
         onLog: (l) => ctx.log(s.id, l.line, "build"),
         signal: ctx.signal,
@@ -151,7 +166,7 @@ export class ProcessRuntime implements Runtime {
     return { buildEnv: { ...m.env, ...builtins }, buildFiles: m.files };
   }
 
-  /** An instance's variables; file variables are written into its folder (read by the app user only) and hold their path. */
+  /** An instance's variables; file variables are written into its folder (read by the service's user only) and hold their path. */
   private instanceVariables(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string, port: number | null, writableDir: string): Record<string, string> {
     const builtins = this.builtins(s, t, revision, port);
     const m = materialize(s.variables, s.spec.env, builtins, "runtime");
@@ -175,17 +190,18 @@ export class ProcessRuntime implements Runtime {
     for (let i = 0; i < count; i++) {
       const port = s.type === "application" && (s.spec.port !== undefined || s.spec.healthcheck?.path) ? await allocatePort() : null;
       const id = `${s.name}-${(t.deploymentId ?? "restore").slice(0, 8)}-${i}-${crypto.randomBytes(2).toString("hex")}`;
-      const writableDir = path.join(this.o.workDir, "instances", id);
-      fs.mkdirSync(writableDir, { recursive: true });
+      const writableDir = this.tree.instanceDir(id);
+      serviceFolder(writableDir, s.runAs);
       const env = this.instanceVariables(s, t, v.revision, port, writableDir);
-      await handOver(writableDir);
+      await handOver(writableDir, s.runAs);
       this.supervisor.start({
         instanceId: id,
         serviceId: s.id,
         deploymentId: t.deploymentId ?? "",
         cwd: v.dir,
         writableDir,
-        hiddenDirs: [this.o.dataDir],
+        hiddenDirs: this.hiddenDirs(),
+        runAs: s.runAs,
         command: v.startCommand,
         env,
         port,
@@ -249,7 +265,7 @@ export class ProcessRuntime implements Runtime {
     await setServiceState(this.o.db, s.id, ctx.environmentId, { status: old ? this.status(s.id) : "STARTING", ownerId: this.o.nodeId });
     const health = await this.waitHealthy(fresh, this.healthTimeoutMs + 2_000, ctx.signal);
     if (!health.ok) {
-      await Promise.all(fresh.map((i) => this.supervisor.stop(i.id, { graceMs: 2_000 })));
+      await this.stopInstances(fresh.map((i) => i.id), 2_000);
       await this.o.logs.flush();
       if (ctx.signal.aborted) throw new StepFailure("deploy", "canceled");
       const where = s.spec.healthcheck?.path ? ` (GET ${s.spec.healthcheck.path})` : "";
@@ -275,7 +291,7 @@ export class ProcessRuntime implements Runtime {
     this.services.set(s.id, { version: v, deploymentId: ctx.deploymentId, instanceIds: fresh.map((i) => i.id), hostname, environmentId: ctx.environmentId });
     if (old) {
       // The router no longer picks old instances; SIGTERM lets them finish what is in flight.
-      await Promise.all(old.instanceIds.map((id) => this.supervisor.stop(id, { graceMs: this.o.stopGraceMs ?? 10_000 })));
+      await this.stopInstances(old.instanceIds, this.o.stopGraceMs ?? 10_000);
       if (old.hostname && old.hostname !== hostname) this.router.removeRoute(old.hostname);
       await ctx.emit({ stage: "drain", step: `drain ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `stopped ${old.instanceIds.length} old instance(s)` });
     }
@@ -307,8 +323,26 @@ export class ProcessRuntime implements Runtime {
       const route = this.router.routes().find((x) => x.hostname === r.hostname);
       if (route) this.router.setRoute(r.hostname, [], route.info);
     }
-    await Promise.all(r.instanceIds.map((id) => this.supervisor.stop(id, { graceMs: this.o.stopGraceMs ?? 10_000 })));
+    await this.stopInstances(r.instanceIds, this.o.stopGraceMs ?? 10_000);
     r.instanceIds = [];
+  }
+
+  /** Stops instances and waits until their folders (secret files included) are gone. */
+  private async stopInstances(ids: string[], graceMs: number): Promise<void> {
+    await Promise.all(ids.map((id) => this.supervisor.stop(id, { graceMs })));
+    await Promise.all(ids.map((id) => this.removals.get(id)));
+  }
+
+  /** An instance's folder holds its secret files: it goes as soon as the instance has stopped. */
+  private removeInstanceDir(instanceId: string): void {
+    if (this.removals.has(instanceId)) return;
+    const done = fs.promises
+      .rm(this.tree.instanceDir(instanceId), { recursive: true, force: true })
+      .catch((err: unknown) => {
+        console.error(`[slipway] could not remove the folder of instance ${instanceId}: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => this.removals.delete(instanceId));
+    this.removals.set(instanceId, done);
   }
 
   async remove(serviceId: string): Promise<void> {
@@ -316,7 +350,10 @@ export class ProcessRuntime implements Runtime {
     const r = this.services.get(serviceId);
     if (r?.hostname) this.router.removeRoute(r.hostname);
     this.services.delete(serviceId);
-    fs.rmSync(path.join(this.o.workDir, "builds", serviceId), { recursive: true, force: true });
+    await Promise.all([
+      fs.promises.rm(path.join(this.tree.builds, serviceId), { recursive: true, force: true }),
+      fs.promises.rm(this.tree.sourcesOf(serviceId), { recursive: true, force: true }),
+    ]);
   }
 
   private instancesOf(serviceId: string): InstanceInfo[] {
@@ -343,6 +380,7 @@ export class ProcessRuntime implements Runtime {
 
   private onState(e: StateEvent) {
     if (e.state === "stopped") {
+      this.removeInstanceDir(e.instanceId);
       void this.o.db
         .update(processRecords)
         .set({ endedAt: new Date() })
@@ -382,14 +420,41 @@ export class ProcessRuntime implements Runtime {
     for (const p of open) {
       if (p.startTime && killProcessGroupIfSame({ pid: p.pid, startTime: p.startTime, signal: "SIGKILL" }).signalled) stopped++;
       await this.o.db.update(processRecords).set({ endedAt: new Date() }).where(eq(processRecords.id, p.id));
+      await fs.promises.rm(this.tree.instanceDir(p.instanceId), { recursive: true, force: true });
     }
+    await this.removeOrphanedInstanceDirs();
     return stopped;
+  }
+
+  /**
+   * Instance folders no running instance owns (left by a crash, or by a console that died before recording
+   * the process): no instance of ours uses them and no console has an open process record for them. Only
+   * folders older than a minute, so one being set up by another console sharing this work folder is spared.
+   */
+  private async removeOrphanedInstanceDirs(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(this.tree.instances);
+    } catch {
+      return;
+    }
+    if (names.length === 0) return;
+    const live = new Set((await this.o.db.select({ id: processRecords.instanceId }).from(processRecords).where(isNull(processRecords.endedAt))).map((r) => r.id));
+    const ours = new Set(this.supervisor.list().map((i) => i.instanceId));
+    const cutoff = Date.now() - ORPHAN_DIR_MIN_AGE_MS;
+    for (const name of names) {
+      if (live.has(name) || ours.has(name)) continue;
+      const dir = this.tree.instanceDir(name);
+      const st = await fs.promises.lstat(dir).catch(() => null);
+      if (st && st.mtimeMs < cutoff) await fs.promises.rm(dir, { recursive: true, force: true });
+    }
   }
 
   async shutdown(): Promise<void> {
     for (const t of this.statusTimers.values()) clearTimeout(t);
     this.statusTimers.clear();
     await this.supervisor.stopAll({ graceMs: 3_000 });
+    await Promise.all([...this.removals.values()]);
     await this.router.stop();
   }
 }

@@ -17,4 +17,6 @@ export type FetchRequest = {
   signal?: AbortSignal;
   /** Per git command (ls-remote, fetch); default 5 min. */
   gitTimeoutMs?: number;
+  /** The service's own user: sources are fetched with its rights (null where the console is not root). */
+  runAs?: { uid: number; gid: number } | null;
 };
