@@ -10,6 +10,7 @@ import { LogWriter } from "./log-writer";
 import { describeDataPlane } from "@/server/runtime/process/router/native-plane";
 import { routerPort } from "./service-url";
 import { startMetricsSampler } from "@/server/metrics/start-metrics";
+import { isolationStatus } from "@/server/runtime/process/isolation-status";
 
 /** Starts the process runtime (router included) and the deployment engine for this console process. */
 export async function startEngine(db: Db): Promise<Engine> {
@@ -26,6 +27,9 @@ export async function startEngine(db: Db): Promise<Engine> {
   const runtime = new ProcessRuntime({ db, logs, nodeId, dataDir, workDir, routerPort: port });
   await runtime.startRouter();
   console.log(`[slipway] router: ${describeDataPlane(runtime.router.dataPlane)}`);
+  const isolation = isolationStatus();
+  if (isolation.warnings.length === 0) console.log("[slipway] isolation: each service runs as its own user, sandboxed by bubblewrap");
+  for (const w of isolation.warnings) console.warn(`[slipway] isolation: ${w}`);
   const engine = new Engine(db, runtime, nodeId, logs);
   setEngine(engine);
   await engine.start();
