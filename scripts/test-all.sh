@@ -68,6 +68,9 @@ env -u TEST_DATABASE_URL npx vitest run --exclude 'tests/process/**'
 # and what serves every connection the native plane hands over).
 step "vitest: router suites on the JS data plane"
 SLIPWAY_ROUTER_DATA_PLANE=js npx vitest run tests/runtime/router tests/runtime/metrics-sampler
+# The isolation suites once more without bubblewrap: a user per service alone must keep services apart.
+step "vitest: isolation suites without bubblewrap (SLIPWAY_SANDBOX=off)"
+env -u TEST_DATABASE_URL SLIPWAY_SANDBOX=off npx vitest run tests/runtime/isolation.test.ts tests/runtime/isolation-unsandboxed.test.ts tests/engine/isolation.test.ts
 step "vitest on PGlite: console processes"
 env -u TEST_DATABASE_URL npx vitest run tests/process --no-file-parallelism
 
