@@ -17,7 +17,7 @@ const REPO = path.resolve(import.meta.dirname, "../..");
 const CONSOLE_ONLY = "SLIPWAY_ISOLATION_CONSOLE_SECRET";
 const bubblewrap = IS_ROOT ? sandboxCapabilities().bubblewrap : null;
 
-if (!IS_ROOT) console.warn("isolation tests skipped: they need root (the console drops instances to the app user only when it runs as root)");
+if (!IS_ROOT) console.warn("isolation tests skipped: they need root (the console runs instances as their service's user only when it runs as root)");
 
 describe.skipIf(!IS_ROOT)(`instance isolation as root (bubblewrap: ${bubblewrap ?? "not installed"})`, () => {
   let work: string;

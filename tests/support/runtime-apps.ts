@@ -23,7 +23,7 @@ export type RuntimeDirs = {
   root: string;
   /** Where the app's files are and its command runs; root-owned, world-readable, not writable by the app. */
   build: string;
-  /** The instance's writable folder (handed over to the app user). */
+  /** The instance's writable folder (handed over to the service's user). */
   writable: string;
   /** A 0700 root-owned "data folder" holding a fake key. */
   data: string;
@@ -53,7 +53,7 @@ export function makeRuntimeDirs(label: string, runAs: RunAs | null = testRunAs()
   return { root, build, writable, data, keyFile, keyContent, runAs, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
-/** Writes an app script into the build folder, readable by the app user. Returns its path. */
+/** Writes an app script into the build folder, readable by any service's user. Returns its path. */
 export function writeApp(dirs: RuntimeDirs, name: string, source: string): string {
   const file = path.join(dirs.build, name);
   fs.writeFileSync(file, source, { mode: 0o644 });

@@ -18,7 +18,7 @@ import { buildService } from "./builder/build-service";
 import { BuildFailure } from "./builder/build-failure";
 import { detectCommands } from "./builder/detect-commands";
 import { listRemote, someBranches } from "./builder/git-remote";
-import { handOver } from "./sandbox";
+import { handOver, runAsIds } from "./sandbox";
 import { prepareWorkTree, serviceFolder, workTree, type WorkTree } from "./work-tree";
 import { builtinValues } from "@/server/variables/builtins";
 import { materialize } from "@/server/variables/materialize";
@@ -183,9 +183,24 @@ export class ProcessRuntime implements Runtime {
     return env;
   }
 
+  /**
+   * A kept build made before the service had its own user (or under another uid range) belongs to
+   * someone else: give it to the service before an instance runs in it. One stat when it is already
+   * the service's.
+   */
+  private async ownBuild(dir: string, runAs: ServiceRef["runAs"]): Promise<void> {
+    const ids = runAsIds(runAs);
+    if (!ids) return;
+    const st = await fs.promises.stat(dir).catch(() => null);
+    if (!st || st.uid === ids.uid) return;
+    serviceFolder(path.dirname(dir), runAs);
+    await handOver(dir, runAs);
+  }
+
   /** Starts `instances.min` instances of a version; returns their ids and ports. */
   private async launch(s: ServiceRef, v: BuiltVersion, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }) {
     const count = s.spec.instances.min;
+    await this.ownBuild(v.dir, s.runAs);
     const ids: { id: string; port: number | null }[] = [];
     for (let i = 0; i < count; i++) {
       const port = s.type === "application" && (s.spec.port !== undefined || s.spec.healthcheck?.path) ? await allocatePort() : null;
