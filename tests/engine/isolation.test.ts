@@ -5,6 +5,7 @@
  * All must be refused, with bubblewrap and (the test command runs this file again with
  * SLIPWAY_SANDBOX=off) without it.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +40,13 @@ const NEIGHBOUR = `
 import http from "node:http";
 http.createServer((req, res) => res.end("ok")).listen(Number(process.env.PORT));
 `;
+
+/** The service's hostname as the router has it (hostnames are the runtime's business, not the test's). */
+const hostOf = (serviceId: string) => {
+  const route = rt.runtime.router.routes().find((r) => r.info.serviceId === serviceId);
+  if (!route) throw new Error(`no route for service ${serviceId}`);
+  return route.hostname;
+};
 
 const refused = (result: unknown, codes: string[]) => {
   expect(typeof result === "string" && result.startsWith("refused: ")).toBe(true);
@@ -96,7 +104,7 @@ afterAll(async () => {
 
 it("cannot read the data folder, write into it, or signal the console", async () => {
   const { api, env } = await makeEnvironment(h);
-  await api.service.create({
+  const probe = await api.service.create({
     environmentId: env.id,
     name: "probe",
     type: "application",
@@ -110,7 +118,7 @@ it("cannot read the data folder, write into it, or signal the console", async ()
   });
   const d = await api.deployment.create({ environmentId: env.id });
   expect((await waitForDeployment(h, d.id)).status).toBe("DEPLOYED");
-  const r = await getVia(rt.runtime.router.port, "probe.staging.shop.localhost", "/probe");
+  const r = await getVia(rt.runtime.router.port, hostOf(probe.id), "/probe");
   expect(r.status).toBe(200);
   const result = JSON.parse(r.body) as Record<string, string | number | string[]>;
   expect(result.read).toMatch(/^refused/);
@@ -183,7 +191,7 @@ it("keeps services of two organizations apart: files, secret files, environment,
   if (buildProbe.listBuilds.ok) expect(buildProbe.listBuilds.value).toEqual([alpha.id]);
   else expect(buildProbe.listBuilds.code).toBe("EACCES");
 
-  const host = rt.runtime.router.routes().find((r) => r.info.serviceId === alpha.id)?.hostname as string;
+  const host = hostOf(alpha.id);
   const query = new URLSearchParams({ dir: betaFolder, file: betaSecretFile, pid: String(betaPid), instances: path.join(workDir, "instances") });
   const r = await getVia(rt.runtime.router.port, host, `/neighbour?${query}`);
   expect(r.status).toBe(200);
@@ -206,11 +214,19 @@ it("keeps services of two organizations apart: files, secret files, environment,
   refused(got.kill, ["EPERM", "ESRCH"]);
   expect(isAlive(betaPid)).toBe(true);
 
-  // Redeploying reuses A's uid; the drained instance's folder is gone once the rollout is done.
+  // Redeploying reuses A's uid; the drained instance's folder is gone once the rollout is done. The kept
+  // build is first made someone else's (as one from before services had their own users): the instance
+  // can run in it only if the runtime gives it back to A.
   const [alphaBefore] = rt.runtime.supervisor.list().filter((i) => i.serviceId === alpha.id);
+  const alphaBuild = alphaState.buildDir as string;
+  if (process.getuid?.() === 0) {
+    execFileSync("chown", ["-R", "0:0", alphaBuild]);
+    fs.chmodSync(path.join(alphaBuild, "server.mjs"), 0o600);
+  }
   const da2 = await a.api.deployment.create({ environmentId: a.env.id });
   expect((await waitForDeployment(h, da2.id)).status).toBe("DEPLOYED");
   expect(await uidOf(alpha.id)).toBe(alphaUid);
+  if (process.getuid?.() === 0) expect(fs.statSync(path.join(alphaBuild, "server.mjs")).uid).toBe(alphaUid);
   expect(fs.existsSync(path.join(workDir, "instances", alphaBefore.instanceId))).toBe(false);
   const [alphaAfter] = rt.runtime.supervisor.list().filter((i) => i.serviceId === alpha.id);
   const alphaFolder = fs.statSync(path.join(workDir, "instances", alphaAfter.instanceId));
