@@ -44,7 +44,16 @@ export function serviceFolder(dir: string, runAs: RunAs | null): void {
   fs.chmodSync(dir, 0o700);
 }
 
-/** Makes the shared parents of a work tree (0711). */
+/**
+ * Makes the shared parents of a work tree (0711) and closes what an older layout left open: the
+ * source cache shared by every service (`sources/path`, `sources/git`, world-readable; a cache, so
+ * removed) and 0755 build folders (made 0700; the runtime gives a build to its service before running it).
+ */
 export function prepareWorkTree(tree: WorkTree): void {
-  for (const dir of [tree.root, path.join(tree.root, "sources"), tree.builds, tree.instances]) sharedFolder(dir);
+  const sources = path.join(tree.root, "sources");
+  for (const dir of [tree.root, sources, tree.builds, tree.instances]) sharedFolder(dir);
+  for (const legacy of ["path", "git"]) fs.rmSync(path.join(sources, legacy), { recursive: true, force: true });
+  for (const parent of [sources, tree.builds]) {
+    for (const e of fs.readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) fs.chmodSync(path.join(parent, e.name), 0o700);
+  }
 }

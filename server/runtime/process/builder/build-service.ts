@@ -127,6 +127,8 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
   const buildsRoot = path.resolve(req.buildsRoot);
   const cacheRoot = path.resolve(req.cacheRoot);
 
+  // The cache's parent must let the service's user pass (it fetches there with its own rights).
+  fs.mkdirSync(path.dirname(cacheRoot), { recursive: true, mode: 0o711 });
   serviceFolder(cacheRoot, req.runAs);
   const fetched = await fetchSource({ source: req.source, baseDir: req.baseDir, cacheRoot, onLog, signal: req.signal, runAs: req.runAs });
   throwIfCanceled(req.signal, "detect");
