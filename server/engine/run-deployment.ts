@@ -76,7 +76,10 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
     if (!env) throw new StepFailure("precheck", "the environment no longer exists");
     if (snapshot.length === 0) throw new StepFailure("precheck", "nothing to deploy: the environment has no services", "create a service first");
     // Each service runs as its own user: allocated once, recorded, handed to the runtime (which never writes the database).
-    const runAs = await serviceIdentities(db, snapshot.map((s) => s.id));
+    const runAs = await serviceIdentities(db, snapshot.map((s) => s.id)).catch((err: unknown) => {
+      // A used-up or malformed SLIPWAY_SERVICE_UID_RANGE: the operator's fix, said as such.
+      throw new StepFailure("precheck", `cannot give the services their own users: ${err instanceof Error ? err.message : String(err)}`, "the console's operator must fix SLIPWAY_SERVICE_UID_RANGE");
+    });
     targets = snapshot.map((s, i) => ({ ...s, runAs: runAs[i] }));
 
     await ctx.emit({ stage: "precheck", step: "pre-check", status: "running", message: `checking ${targets.length} service(s)` });

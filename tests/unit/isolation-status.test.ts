@@ -32,6 +32,8 @@ describe("isolationStatus", () => {
     const neither = isolationStatus({ canSwitchUsers: false, bubblewrap: null });
     expect(neither.level).toBe("none");
     expect(neither.warnings).toHaveLength(2);
+    // Without the sandbox nothing masks the data folder from code running as the console's user.
+    expect(neither.warnings[0]).toContain("its data folder and keys included");
     expect(isolationStatus({ canSwitchUsers: true, bubblewrap: "/usr/bin/bwrap" })).toEqual({ level: "sandboxed", servicesIsolated: true, sandbox: true, warnings: [] });
   });
 

@@ -39,7 +39,9 @@ export function isolationStatus(inputs: IsolationInputs = isolationInputs()): Is
     const who = inputs.consoleUid === undefined ? "the console's own user" : `the console's own user (uid ${inputs.consoleUid})`;
     warnings.push(
       `Services are not isolated from each other: the console is not running as root, so every build and app runs as ${who} ` +
-        "and can read the other services' files and secrets and signal their processes. Run the console as root to give each service its own user.",
+        "and can read the other services' files and secrets, signal their processes, and reach whatever the console's user can" +
+        (inputs.bubblewrap ? "" : " (its data folder and keys included)") +
+        ". Run the console as root to give each service its own user.",
     );
   }
   if (!inputs.bubblewrap) {
