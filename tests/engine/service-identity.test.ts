@@ -4,12 +4,13 @@
  * at once (on PostgreSQL, two handles on one database race for real).
  */
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDb, type DbHandle } from "@/db/client";
 import { services, serviceUids } from "@/db/schema";
 import { serviceIdentity } from "@/server/engine/service-identity";
 import { createTestDb } from "../support/test-db";
 import { makeEnvironment } from "../support/actors";
+import { startTestEngine, waitForDeployment } from "../support/engine-harness";
 
 let h: DbHandle & { url?: string };
 let other: DbHandle | null = null;
@@ -74,5 +75,25 @@ describe("serviceIdentity", () => {
     expect(moved.uid).toBe(320_000);
     expect(before.uid).not.toBe(moved.uid);
     await expect(serviceIdentity(h.db, b, { first: 320_000, last: 320_000 })).rejects.toThrow(/no free service uid left in SLIPWAY_SERVICE_UID_RANGE 320000-320000: widen the range/);
+  });
+});
+
+describe("a deployment when the uid range is unusable", () => {
+  it("fails its pre-check naming the setting, and starts nothing", async () => {
+    const rt = await startTestEngine(h);
+    try {
+      const { api, env } = await makeEnvironment(h);
+      await api.service.create({ environmentId: env.id, name: "w", type: "worker", spec: { source: { path: "." }, run: { command: "sleep 60" } } });
+      vi.stubEnv("SLIPWAY_SERVICE_UID_RANGE", "5-1");
+      const d = await api.deployment.create({ environmentId: env.id });
+      const done = await waitForDeployment(h, d.id);
+      expect(done.status).toBe("DEPLOYMENT_ERROR");
+      expect(done.message).toMatch(/^cannot give the services their own users: SLIPWAY_SERVICE_UID_RANGE must be "first-last"/);
+      expect(done.hint).toContain("SLIPWAY_SERVICE_UID_RANGE");
+      expect(rt.runtime.supervisor.list()).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+      await rt.stop();
+    }
   });
 });
