@@ -21,6 +21,7 @@ const attempt = (name, fn) => {
   catch (err) { results[name] = { ok: false, code: err.code || String(err) }; }
 };
 attempt("uid", () => process.getuid());
+attempt("gids", () => [process.getgid(), ...process.getgroups()]);
 attempt("readKey", () => fs.readFileSync(env.KEY_FILE, "utf8"));
 attempt("listData", () => fs.readdirSync(env.DATA_DIR));
 attempt("signalConsole", () => process.kill(Number(env.CONSOLE_PID), 0));
@@ -182,6 +183,9 @@ export const isolationChecks = {
   dropsRoot(report: ProbeReport): void {
     expect(report.results.uid).toMatchObject({ ok: true });
     expect((report.results.uid as { value: number }).value).not.toBe(0);
+    // Root's group is not kept, neither as the gid nor as a supplementary group.
+    expect(report.results.gids).toMatchObject({ ok: true });
+    expect((report.results.gids as { value: number[] }).value).not.toContain(0);
   },
   hidesDataFolder(report: ProbeReport, dirs: RuntimeDirs): void {
     expect(report.results.readKey.ok).toBe(false);
