@@ -61,6 +61,9 @@ npx next build
 # so they neither compete with each other for the two cores nor race for free ports.
 step "vitest on PGlite"
 env -u TEST_DATABASE_URL npx vitest run --exclude 'tests/process/**'
+# The isolation suites once more without bubblewrap: a user per service alone must keep services apart.
+step "vitest: isolation suites without bubblewrap (SLIPWAY_SANDBOX=off)"
+env -u TEST_DATABASE_URL SLIPWAY_SANDBOX=off npx vitest run tests/runtime/isolation.test.ts tests/runtime/isolation-unsandboxed.test.ts tests/engine/isolation.test.ts
 step "vitest on PGlite: console processes"
 env -u TEST_DATABASE_URL npx vitest run tests/process --no-file-parallelism
 

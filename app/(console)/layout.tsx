@@ -5,6 +5,8 @@ import { currentUser } from "@/server/auth/auth";
 import { getServerCaller } from "@/server/api/server-caller";
 import { signOutAction } from "@/server/actions/auth-actions";
 import { OrgSwitcher } from "@/components/orgs/org-switcher";
+import { IsolationBanner } from "@/components/ui/isolation-banner";
+import { isolationStatus } from "@/server/runtime/process/isolation-status";
 
 export const dynamic = "force-dynamic";
 
@@ -12,6 +14,8 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   const user = await currentUser();
   if (!user) redirect("/sign-in");
   const orgs = await (await getServerCaller()).organization.list();
+  // Owners decide where the console runs: they are told plainly when services are not kept apart.
+  const isolationWarnings = orgs.some((o) => o.role === "owner") ? isolationStatus().warnings : [];
   return (
     <div className="min-h-screen">
       <header className="sticky top-0 z-10 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
@@ -31,6 +35,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
             </form>
           </div>
         </div>
+        <IsolationBanner warnings={isolationWarnings} />
       </header>
       <div className="mx-auto max-w-6xl px-4 py-6">{children}</div>
     </div>

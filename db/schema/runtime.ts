@@ -78,3 +78,17 @@ export const processRecords = pgTable(
   },
   (t) => [index("process_records_open_idx").on(t.endedAt)],
 );
+
+/**
+ * The unprivileged uid (and gid, the same number) each service's builds and instances run as when the
+ * console is root. Allocated once from SLIPWAY_SERVICE_UID_RANGE (server/engine/service-identity.ts)
+ * and reused on every redeploy. A deleted service's row stays with service_id null: the uid is retired,
+ * never handed to another service (files or processes it left could otherwise become the new one's).
+ */
+export const serviceUids = pgTable("service_uids", {
+  uid: integer("uid").primaryKey(),
+  serviceId: uuid("service_id")
+    .unique("service_uids_service_uq")
+    .references(() => services.id, { onDelete: "set null" }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});

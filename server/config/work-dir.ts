@@ -9,10 +9,13 @@ export function resolveWorkDir(): string {
   return path.resolve(/*turbopackIgnore: true*/ process.env.SLIPWAY_WORK_DIR || path.join(process.cwd(), ".slipway", "work"));
 }
 
-/** Creates the work folder, world-traversable (0711 parents, 0755 itself) so the app user can reach its own subfolders. */
+/**
+ * Creates the work folder, traversable but not listable (0711, its parent made traversable too) so each
+ * service's user can reach its own subfolders and see no one else's.
+ */
 export function ensureWorkDir(dir = resolveWorkDir()): string {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  fs.chmodSync(dir, 0o755);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o711 });
+  fs.chmodSync(dir, 0o711);
   const parent = path.dirname(dir);
   if (parent !== dir) {
     const mode = fs.statSync(parent).mode & 0o777;

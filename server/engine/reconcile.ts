@@ -10,6 +10,7 @@ import type { LogWriter } from "./log-writer";
 import type { Runtime } from "./runtime";
 import { loadDeploymentVariables } from "@/server/variables/deployment-variables";
 import { armServiceRedaction, secretsNowInUse, secretsOf } from "@/server/secrets/service-redaction";
+import { serviceIdentity } from "./service-identity";
 
 /**
  * In-flight deployments whose runner died end with a reason. With `nodeId`, that node's previous
@@ -54,8 +55,9 @@ export async function reconcile({ db, runtime, nodeId, logs }: { db: Db; runtime
       const secrets = secretsOf(variables);
       armServiceRedaction(logs, r.service.id, secrets);
       secretsNowInUse(r.service.id, secrets);
+      const runAs = await serviceIdentity(db, r.service.id);
       await runtime.start(
-        { ...r.service, variables },
+        { ...r.service, variables, runAs },
         { buildId: r.state.buildId ?? "", dir: r.state.buildDir ?? "", startCommand: r.state.startCommand ?? "", revision: r.state.revision ?? "", reused: true },
         { deploymentId: r.state.deploymentId, environmentId: r.environmentId, environmentName: r.environmentName, projectName: r.projectName, organizationSlug: r.organizationSlug },
       );

@@ -12,6 +12,7 @@ import type { BuiltVersion, Runtime, ServiceRef, StepContext } from "./runtime";
 import { inheritBuildFingerprint, prepareDeploymentVariables } from "@/server/variables/deployment-variables";
 import { armServiceRedaction, secretsNowInUse, secretsOf } from "@/server/secrets/service-redaction";
 import { createRedactor, noRedaction, type Redactor } from "@/server/secrets/redactor";
+import { serviceIdentities } from "./service-identity";
 
 const BUILD_PARALLELISM = 2;
 
@@ -69,12 +70,19 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
       (r) => r.id,
     ),
   );
-  let targets: ServiceRef[] = d.snapshot.services.filter((s) => live.has(s.id)).sort((a, b) => stageOrder(a) - stageOrder(b));
+  const snapshot = d.snapshot.services.filter((s) => live.has(s.id)).sort((a, b) => stageOrder(a) - stageOrder(b));
+  let targets: ServiceRef[] = [];
   const secretsById = new Map<string, string[]>();
   const started = Date.now();
   try {
     if (!env) throw new StepFailure("precheck", "the environment no longer exists");
-    if (targets.length === 0) throw new StepFailure("precheck", "nothing to deploy: the environment has no services", "create a service first");
+    if (snapshot.length === 0) throw new StepFailure("precheck", "nothing to deploy: the environment has no services", "create a service first");
+    // Each service runs as its own user: allocated once, recorded, handed to the runtime (which never writes the database).
+    const runAs = await serviceIdentities(db, snapshot.map((s) => s.id)).catch((err: unknown) => {
+      // A used-up or malformed SLIPWAY_SERVICE_UID_RANGE: the operator's fix, said as such.
+      throw new StepFailure("precheck", `cannot give the services their own users: ${err instanceof Error ? err.message : String(err)}`, "the console's operator must fix SLIPWAY_SERVICE_UID_RANGE");
+    });
+    targets = snapshot.map((s, i) => ({ ...s, runAs: runAs[i] }));
 
     await ctx.emit({ stage: "precheck", step: "pre-check", status: "running", message: `checking ${targets.length} service(s)` });
     // Variables first: their secrets must be masked in everything the later steps print.
@@ -147,7 +155,7 @@ export async function runDeployment({ db, runtime, logs, deployment: d, signal }
     const hint = (failure.hint ?? "") + logTail;
     await setDeploymentStatus(db, d, failure.status, { message: redact(failure.message), hint: hint ? redact(hint) : null });
   } finally {
-    for (const s of targets) logs.forget(s.id, d.id);
+    for (const s of snapshot) logs.forget(s.id, d.id);
     await logs.flush();
   }
 }

@@ -25,7 +25,18 @@ export type BuiltVersion = { buildId: string; dir: string; startCommand: string;
  * `variables`: what the engine resolved for this deployment (secrets decrypted, in memory only).
  * Without it the runtime uses spec.env alone, as before variables existed.
  */
-export type ServiceRef = { id: string; name: string; type: SnapshotService["type"]; spec: SnapshotService["spec"]; variables?: ServiceVariables };
+export type ServiceRef = {
+  id: string;
+  name: string;
+  type: SnapshotService["type"];
+  spec: SnapshotService["spec"];
+  variables?: ServiceVariables;
+  /** The service's own unprivileged user (allocated and recorded by the engine, server/engine/service-identity.ts). */
+  runAs: ServiceIdentity;
+};
+
+/** A service's uid and gid (the same number): its builds, instances and folders belong to it alone. */
+export type ServiceIdentity = { uid: number; gid: number };
 
 /**
  * Where services actually run. The engine talks only to this; the process runtime implements it
@@ -46,7 +57,7 @@ export interface Runtime {
   stop(serviceId: string): Promise<void>;
   /** Start the service's current version again (after stop, or on recovery). */
   start(service: ServiceRef, version: BuiltVersion, target: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }): Promise<void>;
-  /** Stop everything of a service and remove its builds. */
+  /** Stop everything of a service and remove its builds, sources and instance folders. */
   remove(serviceId: string): Promise<void>;
   status(serviceId: string): RunningStatus;
   /** The address a person opens (through the router), or null for services without a port. */

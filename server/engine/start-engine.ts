@@ -9,6 +9,8 @@ import { Engine, getEngine, setEngine } from "./engine";
 import { LogWriter } from "./log-writer";
 import { routerPort } from "./service-url";
 import { startMetricsSampler } from "@/server/metrics/start-metrics";
+import { isolationStatus } from "@/server/runtime/process/isolation-status";
+import { serviceUidRange } from "@/server/config/service-uids";
 
 /** Starts the process runtime (router included) and the deployment engine for this console process. */
 export async function startEngine(db: Db): Promise<Engine> {
@@ -25,6 +27,11 @@ export async function startEngine(db: Db): Promise<Engine> {
   const runtime = new ProcessRuntime({ db, logs, nodeId, dataDir, workDir, routerPort: port });
   await runtime.startRouter();
   console.log(`[slipway] router: listening on port ${runtime.router.port}`);
+  // A malformed uid range stops the start here, with the setting named, not at the first deployment.
+  serviceUidRange();
+  const isolation = isolationStatus();
+  if (isolation.warnings.length === 0) console.log("[slipway] isolation: each service runs as its own user, sandboxed by bubblewrap");
+  for (const w of isolation.warnings) console.warn(`[slipway] isolation: ${w}`);
   const engine = new Engine(db, runtime, nodeId, logs);
   setEngine(engine);
   await engine.start();

@@ -1,9 +1,7 @@
 import "server-only";
 import crypto from "node:crypto";
-import fs from "node:fs/promises";
 import { requestAddresses } from "@/server/auth/client-address";
 import { isServiceUid } from "@/server/config/service-uids";
-import { APP_USER } from "@/server/runtime/process/sandbox";
 import { isLoopback } from "./peer-address";
 import { socketOwnerUid } from "./socket-owner";
 
@@ -11,20 +9,13 @@ export type MetricsAccess = { ok: true } | { ok: false; status: 401 | 403; messa
 
 const digest = (s: string) => crypto.createHash("sha256").update(s).digest();
 
-/** The shared app user's uid, when that user exists on this machine (read, never created, here). */
-async function appUserUid(): Promise<number | null> {
-  const passwd = await fs.readFile("/etc/passwd", "utf8").catch(() => "");
-  const row = passwd.split("\n").find((l) => l.startsWith(`${APP_USER}:`));
-  return row ? Number(row.split(":")[2]) : null;
-}
-
 const LOOPBACK_ONLY = "metrics are served to loopback clients only; set SLIPWAY_METRICS_TOKEN to scrape from elsewhere\n";
 
 /**
  * With SLIPWAY_METRICS_TOKEN set, /metrics needs `Authorization: Bearer <token>`. Unset, only a direct
  * connection from this machine's loopback gets it (the socket's address, never a forwarding header;
  * through a proxy the console cannot tell who connected), and not from the apps Slipway runs: the
- * uid owning the client's socket must be neither a service uid nor the shared app user.
+ * uid owning the client's socket must not be a service uid.
  */
 export async function checkMetricsAccess(headers: Headers, token = process.env.SLIPWAY_METRICS_TOKEN): Promise<MetricsAccess> {
   if (token) {
@@ -38,7 +29,7 @@ export async function checkMetricsAccess(headers: Headers, token = process.env.S
   const uid = await socketOwnerUid(a);
   // Not found: the connection is gone already, or not what it claims; either way not served.
   if (uid === null) return { ok: false, status: 403, message: LOOPBACK_ONLY };
-  if (isServiceUid(uid) || uid === (await appUserUid())) {
+  if (isServiceUid(uid)) {
     return { ok: false, status: 403, message: "metrics are not served to the apps Slipway runs; set SLIPWAY_METRICS_TOKEN and give it only to your scraper\n" };
   }
   return { ok: true };

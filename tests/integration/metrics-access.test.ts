@@ -1,6 +1,6 @@
 /**
  * /metrics without a token: served to a direct loopback connection, judged by the socket, and refused
- * to the apps' users (a uid from the service range, the shared app user), found as the owner of the
+ * to the apps' users (a uid from the service range), found as the owner of the
  * client's socket in /proc/net/tcp. Real clients: child processes, as those uids (needs root).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,6 @@ import type { AddressInfo } from "node:net";
 import { configureTrustedProxies } from "@/server/auth/client-address";
 import { installClientAddressHook } from "@/server/http/client-address-hook";
 import { checkMetricsAccess } from "@/server/metrics/metrics-access";
-import { APP_USER } from "@/server/runtime/process/sandbox";
 import { serviceUidRange } from "@/server/config/service-uids";
 import { getAsUid } from "../support/get-as-uid";
 
@@ -55,13 +54,6 @@ describe("/metrics on loopback without a token", () => {
     }
     // The same uid's neighbour outside the range (a person's account, say) is served.
     expect((await fetchAs({ uid: serviceUidRange().first - 1, host: "127.0.0.1" })).status).toBe(200);
-  });
-
-  it.runIf(asRoot && fs.readFileSync("/etc/passwd", "utf8").includes(`\n${APP_USER}:`))("refuses a client running as the shared app user", async () => {
-    const uid = Number(fs.readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${APP_USER}:`))!.split(":")[2]);
-    const r = await fetchAs({ uid, host: "127.0.0.1" });
-    expect(r.status).toBe(403);
-    expect(r.body).toMatch(/not served to the apps/);
   });
 
   it("ignores forwarding headers from an untrusted peer, and refuses what a trusted proxy forwards", async () => {

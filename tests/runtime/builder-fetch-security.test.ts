@@ -1,6 +1,6 @@
 /**
- * fetchSource reads with the service's rights, never root's: the copy and git run as the app user
- * (when the console is root) with a minimal environment, a git server on loopback is refused at
+ * fetchSource reads with the service's rights, never root's: the copy and git run as the service's
+ * user (when the console is root) with a minimal environment, a git server on loopback is refused at
  * fetch time unless the operator allows it, and the console never follows a source's symlinks out
  * of it. Real files, real git (a dumb-HTTP server on 127.0.0.1), real child processes.
  */
@@ -11,10 +11,12 @@ import { BuildFailure } from "@/server/runtime/process/builder/build-failure";
 import { detectCommands } from "@/server/runtime/process/builder/detect-commands";
 import { fetchSource } from "@/server/runtime/process/builder/fetch-source";
 import { judgeGitSource } from "@/server/runtime/process/builder/source-policy";
-import { sandboxCapabilities } from "@/server/runtime/process/sandbox";
+import { testRunAs } from "../support/service-user";
 import { createGitFixture, makeScratchDir, removeScratchDir, serveGitOverHttp, writeFiles, type GitFixture, type GitHttpServer } from "../support/git-fixtures";
 
 const isRoot = process.getuid?.() === 0;
+/** The service whose rights every fetch here uses (null when not root: the console reads as itself). */
+const SERVICE = testRunAs();
 
 let root: string;
 let repo: GitFixture;
@@ -48,22 +50,30 @@ async function failureOf(promise: Promise<unknown>): Promise<BuildFailure> {
 const cache = (name: string) => path.join(root, `cache-${name}`);
 
 describe("path sources", () => {
+  it.runIf(isRoot)("are never read as root: a fetch that comes without the service's user is refused", async () => {
+    const app = path.join(root, "no-user");
+    writeFiles(app, { "server.js": "1\n" });
+    const err = await failureOf(fetchSource({ source: { path: app }, cacheRoot: cache("no-user") }));
+    expect(err.message).toBe("a source is never read as root");
+    expect(fs.existsSync(cache("no-user"))).toBe(false);
+  });
+
   it("are copied by the service's user: the copy is its own, and a root-only file stops the fetch with a clear reason", async () => {
     const app = path.join(root, "app");
     writeFiles(app, { "server.js": "1\n", "lib/a.js": "2\n" });
-    const fetched = await fetchSource({ source: { path: app }, cacheRoot: cache("owned") });
+    const fetched = await fetchSource({ runAs: SERVICE, source: { path: app }, cacheRoot: cache("owned") });
     const owner = fs.statSync(path.join(fetched.dir, "lib", "a.js")).uid;
-    expect(owner).toBe(isRoot ? sandboxCapabilities().user?.uid : process.getuid?.());
+    expect(owner).toBe(isRoot ? SERVICE?.uid : process.getuid?.());
     if (!isRoot) return;
     // Root can read this file; the service's user cannot, so neither can the fetch.
     fs.writeFileSync(path.join(app, "lib", "key.pem"), "root's key\n", { mode: 0o600 });
-    const err = await failureOf(fetchSource({ source: { path: app }, cacheRoot: cache("owned") }));
+    const err = await failureOf(fetchSource({ runAs: SERVICE, source: { path: app }, cacheRoot: cache("owned") }));
     expect(err.message).toMatch(new RegExp(`^could not read ${path.join(app, "lib", "key.pem")} as the service's user \\(uid \\d+\\): permission denied$`));
     expect(err.hint).toContain("readable by that user");
   });
 
   it("are refused at fetch time when outside the allowed roots, whatever the caller validated", async () => {
-    const err = await failureOf(fetchSource({ source: { path: "/etc" }, cacheRoot: cache("etc") }));
+    const err = await failureOf(fetchSource({ runAs: SERVICE, source: { path: "/etc" }, cacheRoot: cache("etc") }));
     expect(err.message).toMatch(/^source\.path \/etc is outside the allowed source roots/);
   });
 
@@ -72,7 +82,7 @@ describe("path sources", () => {
       const app = path.join(root, `leaky-${name}`);
       fs.mkdirSync(app, { recursive: true });
       fs.symlinkSync("/etc/passwd", path.join(app, name));
-      const fetched = await fetchSource({ source: { path: app }, cacheRoot: cache(`leaky-${name}`) });
+      const fetched = await fetchSource({ runAs: SERVICE, source: { path: app }, cacheRoot: cache(`leaky-${name}`) });
       let err: unknown;
       try {
         detectCommands({ dir: fetched.dir, spec: {} });
@@ -89,36 +99,36 @@ describe("path sources", () => {
 describe("git sources", () => {
   it("refuses a git server on 127.0.0.1 at fetch time (no request reaches it), and fetches from it when the operator allows the host", async () => {
     const before = server.requests();
-    const err = await failureOf(fetchSource({ source: { git: server.url }, cacheRoot: cache("loopback") }));
+    const err = await failureOf(fetchSource({ runAs: SERVICE, source: { git: server.url }, cacheRoot: cache("loopback") }));
     expect(err.message).toMatch(/^source\.git http:\/\/127\.0\.0\.1:\d+\/repo\.git points at 127\.0\.0\.1, a loopback, private or link-local address/);
     expect(server.requests()).toBe(before);
 
     process.env.SLIPWAY_GIT_PRIVATE_HOSTS = "127.0.0.1";
-    const fetched = await fetchSource({ source: { git: server.url }, cacheRoot: cache("loopback") });
+    const fetched = await fetchSource({ runAs: SERVICE, source: { git: server.url }, cacheRoot: cache("loopback") });
     expect(fetched.revision).toBe(repo.commits.main.at(-1));
     expect(server.requests()).toBeGreaterThan(before);
     // Checked out by the service's user.
-    expect(fs.statSync(path.join(fetched.dir, "app.txt")).uid).toBe(isRoot ? sandboxCapabilities().user?.uid : process.getuid?.());
+    expect(fs.statSync(path.join(fetched.dir, "app.txt")).uid).toBe(isRoot ? SERVICE?.uid : process.getuid?.());
   });
 
   it("pins git to the addresses it judged (curl's resolve list): a host name allowed by address range still fetches", async () => {
     process.env.SLIPWAY_GIT_PRIVATE_HOSTS = "127.0.0.0/8, ::1";
     const url = server.url.replace("127.0.0.1", "localhost");
     expect((await judgeGitSource(url, "/")).pin).toBe(`localhost:${server.port}:127.0.0.1,[::1]`);
-    const fetched = await fetchSource({ source: { git: url }, cacheRoot: cache("pinned") });
+    const fetched = await fetchSource({ runAs: SERVICE, source: { git: url }, cacheRoot: cache("pinned") });
     expect(fetched.revision).toBe(repo.commits.main.at(-1));
     // An address literal needs no pin; a host allowed by name is not judged, so not pinned either.
     expect((await judgeGitSource(server.url, "/")).pin).toBeNull();
   });
 
   it("does not let git resolve an http(s) host the policy could not resolve", async () => {
-    const err = await failureOf(fetchSource({ source: { git: "https://nowhere.invalid/repo.git" }, cacheRoot: cache("unresolved") }));
+    const err = await failureOf(fetchSource({ runAs: SERVICE, source: { git: "https://nowhere.invalid/repo.git" }, cacheRoot: cache("unresolved") }));
     expect(err.message).toBe("cannot read git repository https://nowhere.invalid/repo.git: could not resolve host nowhere.invalid");
   });
 
   it("never shows credentials when git itself fails (host allowed, nothing listening)", async () => {
     process.env.SLIPWAY_GIT_PRIVATE_HOSTS = "127.0.0.1";
-    const err = await failureOf(fetchSource({ source: { git: "http://user:s3cret-token@127.0.0.1:9/repo.git" }, cacheRoot: cache("creds"), gitTimeoutMs: 20_000 }));
+    const err = await failureOf(fetchSource({ runAs: SERVICE, source: { git: "http://user:s3cret-token@127.0.0.1:9/repo.git" }, cacheRoot: cache("creds"), gitTimeoutMs: 20_000 }));
     expect(err.message).toMatch(/^cannot read git repository http:\/\/\*\*\*@127\.0\.0\.1:9\/repo\.git: /);
     expect(err.message).not.toContain("s3cret-token");
   });
@@ -136,7 +146,7 @@ describe("git sources", () => {
     process.env.DATABASE_URL = "postgres://u:console-db-password@db/x";
     try {
       // A public address literal: allowed by the policy, so git gets as far as running "ssh".
-      const err = await failureOf(fetchSource({ source: { git: "ssh://git@93.184.215.14/r.git" }, cacheRoot: cache("spy"), gitTimeoutMs: 20_000 }));
+      const err = await failureOf(fetchSource({ runAs: SERVICE, source: { git: "ssh://git@93.184.215.14/r.git" }, cacheRoot: cache("spy"), gitTimeoutMs: 20_000 }));
       expect(err.message).toMatch(/^cannot read git repository ssh:\/\/\*\*\*@93\.184\.215\.14\/r\.git/);
     } finally {
       for (const [k, v] of [["GIT_SSH_COMMAND", saved.ssh], ["AUTH_SECRET", saved.secret], ["DATABASE_URL", saved.db]] as const) {
@@ -148,6 +158,6 @@ describe("git sources", () => {
     expect(env).not.toContain("console-auth-secret-value");
     expect(env).not.toContain("console-db-password");
     expect(env).toMatch(/^HOME=.*\/\.home\//m);
-    expect(Number(fs.readFileSync(path.join(seen, "uid"), "utf8"))).toBe(isRoot ? sandboxCapabilities().user?.uid : process.getuid?.());
+    expect(Number(fs.readFileSync(path.join(seen, "uid"), "utf8"))).toBe(isRoot ? SERVICE?.uid : process.getuid?.());
   });
 });

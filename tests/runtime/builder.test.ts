@@ -1,12 +1,13 @@
 /**
- * buildService: fetch + detect + build in the sandbox as the app user, output streamed, failures
+ * buildService: fetch + detect + build in the sandbox as the service's user, output streamed, failures
  * explained, timeouts and cancels kill the whole process group, finished builds reused and pruned.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APP_USER, sandboxCapabilities } from "@/server/runtime/process/sandbox";
+import { sandboxCapabilities } from "@/server/runtime/process/sandbox";
+import { testRunAs } from "../support/service-user";
 import { BuildFailure } from "@/server/runtime/process/builder/build-failure";
 import type { BuildLogLine } from "@/server/runtime/process/builder/build-log";
 import { BUILD_RECORD_FILE, readBuildRecord } from "@/server/runtime/process/builder/build-record";
@@ -37,14 +38,17 @@ afterAll(() => removeScratchDir(root));
 function request(files: Record<string, string>, overrides: Partial<BuildRequest> = {}): BuildRequest {
   const dir = path.join(root, "apps", randomUUID());
   writeFiles(dir, files);
+  const serviceId = randomUUID();
   return {
-    serviceId: randomUUID(),
+    serviceId,
     source: { path: dir },
     spec: {},
     buildEnv: {},
-    cacheRoot,
+    // One cache per service, as the runtime gives it: no service reads another's fetched source.
+    cacheRoot: path.join(cacheRoot, serviceId),
     buildsRoot,
     hiddenDirs: [secretDir],
+    runAs: testRunAs(),
     ...overrides,
   };
 }
@@ -84,11 +88,11 @@ const serviceFolders = (serviceId: string) => {
 const procfile = { Procfile: "web: node server.js\n", "server.js": "console.log('hi')\n" };
 
 describe("buildService", () => {
-  it("builds as the app user inside the sandbox, streams output in order, and records the build", async () => {
+  it("builds as the service's user inside the sandbox, streams output in order, and records the build", async () => {
     const logs: BuildLogLine[] = [];
     const script = [
       'for i in $(seq 1 40); do echo "line $i"; done',
-      "id -un > whoami.txt",
+      "id -u > whoami.txt",
       `cat ${secretDir}/secret.txt > leaked.txt 2>&1 || true`,
       `touch ${buildsRoot}/escaped 2>/dev/null || true`,
       "env > env.txt",
@@ -125,8 +129,14 @@ describe("buildService", () => {
     expect(fs.readFileSync(path.join(result.dir, BUILD_RECORD_FILE), "utf8")).not.toContain("api.example.test");
 
     if (IS_ROOT) {
-      expect(fs.readFileSync(path.join(result.dir, "whoami.txt"), "utf8").trim()).toBe(APP_USER);
-      expect(fs.statSync(path.join(result.dir, "artifact.txt")).uid).toBe(sandboxCapabilities().user?.uid);
+      expect(req.runAs).not.toBeNull();
+      expect(fs.readFileSync(path.join(result.dir, "whoami.txt"), "utf8").trim()).toBe(String(req.runAs?.uid));
+      expect(fs.statSync(path.join(result.dir, "artifact.txt")).uid).toBe(req.runAs?.uid);
+      // The service's folders are its own and closed to everyone else.
+      for (const dir of [path.dirname(result.dir), result.dir, req.cacheRoot]) {
+        const st = fs.statSync(dir);
+        expect({ dir, uid: st.uid, mode: st.mode & 0o777 }).toEqual({ dir, uid: req.runAs?.uid, mode: 0o700 });
+      }
     }
     if (sandboxCapabilities().bubblewrap) {
       const leaked = fs.readFileSync(path.join(result.dir, "leaked.txt"), "utf8");

@@ -1,5 +1,5 @@
 /**
- * handOver gives a build or instance folder to the app user (as root) with async fs calls instead of
+ * handOver gives a build or instance folder to its service's user (as root), mode 0700, with async fs calls instead of
  * `chown -R` in a child process (which forked the console and held its event loop). Symbolic links are
  * changed themselves and never followed: a repository can contain links to anywhere.
  */
@@ -7,8 +7,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handOver, sandboxCapabilities } from "@/server/runtime/process/sandbox";
+import { handOver } from "@/server/runtime/process/sandbox";
 import { IS_ROOT } from "../support/runtime-apps";
+import { testRunAs } from "../support/service-user";
 
 describe.skipIf(!IS_ROOT)("handOver (as root)", () => {
   let root: string;
@@ -32,11 +33,12 @@ describe.skipIf(!IS_ROOT)("handOver (as root)", () => {
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it("gives every entry to the app user and leaves what links point to alone", async () => {
-    const user = sandboxCapabilities().user;
+  it("gives every entry to the service's user, closes the folder to others, and leaves what links point to alone", async () => {
+    const user = testRunAs();
     expect(user).not.toBeNull();
     if (user === null) return;
-    await handOver(tree);
+    await handOver(tree, user);
+    expect(fs.statSync(tree).mode & 0o777).toBe(0o700);
 
     const owned = (file: string) => {
       const st = fs.lstatSync(file);
@@ -51,5 +53,11 @@ describe.skipIf(!IS_ROOT)("handOver (as root)", () => {
 
     expect(fs.statSync(outsideFile).uid).toBe(0);
     expect(fs.statSync(outsideDir).uid).toBe(0);
+  });
+});
+
+describe.skipIf(!IS_ROOT)("handOver without a service user (as root)", () => {
+  it("refuses rather than leave the folder to root's code", async () => {
+    await expect(handOver(os.tmpdir(), null)).rejects.toThrow(/refusing to run a service's code as root/);
   });
 });

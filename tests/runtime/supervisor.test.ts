@@ -3,7 +3,7 @@
  * backoff and crash-loop reporting, stopping (graceful, escalated, whole group), readiness, cgroup
  * memory limits, and orphan cleanup after the console is gone.
  *
- * Runs as any user; as root (CI) instances also drop to the app user, and with bubblewrap installed
+ * Runs as any user; as root (CI) instances also run as their service's own user, and with bubblewrap installed
  * they run sandboxed — the assertions hold either way.
  */
 import crypto from "node:crypto";
@@ -99,7 +99,7 @@ beforeAll(() => {
   dirs = makeRuntimeDirs("supervisor");
   for (const [name, source] of Object.entries(APPS)) writeApp(dirs, name, source);
   const caps = sandboxCapabilities();
-  console.log(`sandbox: bubblewrap ${caps.bubblewrap ?? "not available"}, user ${caps.user?.name ?? "(not root: no user drop)"}`);
+  console.log(`sandbox: bubblewrap ${caps.bubblewrap ?? "not available"}, user ${dirs.runAs ? `uid ${dirs.runAs.uid}` : "(not root: no user switch)"}`);
 });
 
 afterEach(async () => {

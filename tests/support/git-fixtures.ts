@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** A scratch folder the app user can traverse (mkdtemp makes 0700; builds run as another user). */
+/** A scratch folder a service's user can traverse (mkdtemp makes 0700; builds run as another user). */
 export function makeScratchDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `slipway-${prefix}-`));
   fs.chmodSync(dir, 0o755);

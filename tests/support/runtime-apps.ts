@@ -6,7 +6,8 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { sandboxCapabilities } from "@/server/runtime/process/sandbox";
+import type { RunAs } from "@/server/runtime/process/sandbox";
+import { testRunAs } from "./service-user";
 import type { InstanceSpec, LimitsEvent, LogEvent, SpawnEvent, StateEvent, Supervisor } from "@/server/runtime/process/supervisor";
 
 export const IS_ROOT = process.getuid?.() === 0;
@@ -16,23 +17,26 @@ export const NODE = process.execPath;
  * Not below /tmp: bubblewrap gives each instance a private /tmp, so a layout there would be invisible
  * to it, and hiding the data folder would prove nothing.
  */
-const SCRATCH_BASE = process.env.SLIPWAY_TEST_SCRATCH_DIR || "/var/tmp";
+export const SCRATCH_BASE = process.env.SLIPWAY_TEST_SCRATCH_DIR || "/var/tmp";
 
 export type RuntimeDirs = {
   root: string;
   /** Where the app's files are and its command runs; root-owned, world-readable, not writable by the app. */
   build: string;
-  /** The instance's writable folder (handed over to the app user). */
+  /** The instance's writable folder (handed over to the service's user). */
   writable: string;
   /** A 0700 root-owned "data folder" holding a fake key. */
   data: string;
   keyFile: string;
   keyContent: string;
+  /** The service these folders belong to (its own uid as root; null otherwise). */
+  runAs: RunAs | null;
   remove(): void;
 };
 
-export function makeRuntimeDirs(label: string): RuntimeDirs {
-  const root = fs.mkdtempSync(path.join(SCRATCH_BASE, `slipway-${label}-`));
+/** `base`: where to make them (default a scratch folder); a shared base stands for the work tree of several services. */
+export function makeRuntimeDirs(label: string, runAs: RunAs | null = testRunAs(), base = SCRATCH_BASE): RuntimeDirs {
+  const root = fs.mkdtempSync(path.join(base, `slipway-${label}-`));
   fs.chmodSync(root, 0o711);
   const build = path.join(root, "build");
   const writable = path.join(root, "instance");
@@ -42,15 +46,14 @@ export function makeRuntimeDirs(label: string): RuntimeDirs {
   fs.mkdirSync(data, { mode: 0o700 });
   fs.chmodSync(data, 0o700);
   // Empty: the folder itself is all there is to hand over.
-  const appUser = sandboxCapabilities().user;
-  if (appUser) fs.chownSync(writable, appUser.uid, appUser.gid);
+  if (runAs) fs.chownSync(writable, runAs.uid, runAs.gid);
   const keyFile = path.join(data, "secret.key");
   const keyContent = `fake-key-${crypto.randomBytes(12).toString("hex")}`;
   fs.writeFileSync(keyFile, keyContent, { mode: 0o600 });
-  return { root, build, writable, data, keyFile, keyContent, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
+  return { root, build, writable, data, keyFile, keyContent, runAs, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
-/** Writes an app script into the build folder, readable by the app user. Returns its path. */
+/** Writes an app script into the build folder, readable by any service's user. Returns its path. */
 export function writeApp(dirs: RuntimeDirs, name: string, source: string): string {
   const file = path.join(dirs.build, name);
   fs.writeFileSync(file, source, { mode: 0o644 });
@@ -77,6 +80,7 @@ export function instanceSpec(dirs: RuntimeDirs, overrides: Partial<InstanceSpec>
     cwd: dirs.build,
     writableDir: dirs.writable,
     hiddenDirs: [dirs.data],
+    runAs: dirs.runAs,
     env: {},
     port: null,
     health: { stableMs: 200 },

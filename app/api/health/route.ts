@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { getDbHandle } from "@/db/client";
 import { faultReport } from "@/server/health/health-report";
 import pkg from "@/package.json";
+import { isolationStatus } from "@/server/runtime/process/isolation-status";
 
 export const dynamic = "force-dynamic";
 
@@ -12,11 +13,14 @@ export const dynamic = "force-dynamic";
  */
 export async function GET() {
   const handle = await getDbHandle();
+  // Said on every answer: whether services are kept apart on this machine (warnings name the fix).
+  const { level, warnings } = isolationStatus();
+  const isolation = { level, warnings };
   try {
     await handle.db.execute(sql`select 1`);
   } catch {
-    return Response.json({ status: "error", db: handle.kind, version: pkg.version, error: "database unreachable", ...faultReport() }, { status: 503 });
+    return Response.json({ status: "error", db: handle.kind, version: pkg.version, isolation, error: "database unreachable", ...faultReport() }, { status: 503 });
   }
   const report = faultReport();
-  return Response.json({ status: report.degraded.length ? "degraded" : "ok", db: handle.kind, version: pkg.version, ...report });
+  return Response.json({ status: report.degraded.length ? "degraded" : "ok", db: handle.kind, version: pkg.version, isolation, ...report });
 }

@@ -22,7 +22,8 @@ import { displayGitUrl } from "./builder/git-url";
 import { checkGitRemote } from "./builder/fetch-git";
 import { fetchSource } from "./builder/fetch-source";
 import { checkSource, protectSlipwayFolders } from "./builder/source-policy";
-import { handOver } from "./sandbox";
+import { handOver, runAsIds } from "./sandbox";
+import { prepareWorkTree, serviceFolder, workTree, type WorkTree } from "./work-tree";
 import { builtinValues } from "@/server/variables/builtins";
 import { materialize } from "@/server/variables/materialize";
 
@@ -42,6 +43,9 @@ export type ProcessRuntimeOptions = {
 
 type Running = { version: BuiltVersion; deploymentId: string | null; instanceIds: string[]; hostname: string | null; environmentId: string };
 
+/** A folder in instances/ younger than this may be one another console sharing the work folder is setting up. */
+const ORPHAN_DIR_MIN_AGE_MS = 60_000;
+
 const DEFAULT_HEALTH_TIMEOUT_MS = Number(process.env.SLIPWAY_HEALTH_TIMEOUT_MS ?? 60_000);
 
 /**
@@ -56,8 +60,13 @@ export class ProcessRuntime implements Runtime {
   private readonly statusTimers = new Map<string, NodeJS.Timeout>();
   private readonly limitsWarned = new Set<string>();
   private readonly healthTimeoutMs: number;
+  private readonly tree: WorkTree;
+  /** Instance folders being removed after their instance stopped (awaited by stop/remove/shutdown). */
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(private readonly o: ProcessRuntimeOptions) {
+    this.tree = workTree(o.workDir);
+    prepareWorkTree(this.tree);
     this.router = new HttpRouter({ port: o.routerPort });
     // No source may be or contain this console's folders, whatever the environment says they are.
     protectSlipwayFolders(o.dataDir, o.workDir);
@@ -83,6 +92,11 @@ export class ProcessRuntime implements Runtime {
     this.router.markReady();
   }
 
+  /** Hidden from every build and instance: the data folder, and the whole work tree (each gets its own folders bound back). */
+  private hiddenDirs(): string[] {
+    return [this.o.dataDir, this.o.workDir];
+  }
+
   private baseDir() {
     return this.o.baseDir ?? process.cwd();
   }
@@ -91,12 +105,14 @@ export class ProcessRuntime implements Runtime {
     const src = s.spec.source;
     const problem = await checkSource(src, this.baseDir());
     if (problem) throw new StepFailure("precheck", `${s.name}: ${problem.message}`, "the source policy refuses this source on every deploy; change the service's source");
-    const cacheRoot = path.join(this.o.workDir, "sources");
+    // The service's own fetch cache (0700, its user's): the build finds what the precheck fetched.
+    const cacheRoot = this.tree.sourcesOf(s.id);
+    serviceFolder(cacheRoot, s.runAs);
     if ("path" in src) {
       try {
         // Fetched now, with the service's rights (the build finds it cached): commands are detected
         // in what that user could read, never in the folder as root sees it.
-        const fetched = await fetchSource({ source: src, baseDir: this.baseDir(), cacheRoot, signal: ctx.signal });
+        const fetched = await fetchSource({ source: src, baseDir: this.baseDir(), cacheRoot, signal: ctx.signal, runAs: s.runAs });
         detectCommands({ dir: fetched.dir, spec: s.spec });
       } catch (err) {
         if (err instanceof BuildFailure) throw new StepFailure("precheck", `${s.name}: ${err.message}`, err.hint);
@@ -105,7 +121,7 @@ export class ProcessRuntime implements Runtime {
     } else {
       let refs;
       try {
-        refs = await checkGitRemote(src, { baseDir: this.baseDir(), cacheRoot, signal: ctx.signal, gitTimeoutMs: 30_000 });
+        refs = await checkGitRemote(src, { baseDir: this.baseDir(), cacheRoot, signal: ctx.signal, gitTimeoutMs: 30_000, runAs: s.runAs });
       } catch (err) {
         if (err instanceof BuildFailure) throw new StepFailure("precheck", `${s.name}: ${err.message}`, err.hint);
         throw err;
@@ -131,9 +147,10 @@ export class ProcessRuntime implements Runtime {
         // No deployment id here: the build id hashes the build env, and a per-deployment value would
         // defeat build reuse (every redeploy would rebuild).
         ...this.buildVariables(s, ctx),
-        cacheRoot: path.join(this.o.workDir, "sources"),
-        buildsRoot: path.join(this.o.workDir, "builds"),
-        hiddenDirs: [this.o.dataDir],
+        cacheRoot: this.tree.sourcesOf(s.id),
+        buildsRoot: this.tree.builds,
+        runAs: s.runAs,
+        hiddenDirs: this.hiddenDirs(),
         baseDir: this.baseDir(),
         onLog: (l) => ctx.log(s.id, l.line, "build"),
         signal: ctx.signal,
@@ -164,7 +181,7 @@ export class ProcessRuntime implements Runtime {
     return { buildEnv: { ...m.env, ...builtins }, buildFiles: m.files };
   }
 
-  /** An instance's variables; file variables are written into its folder (read by the app user only) and hold their path. */
+  /** An instance's variables; file variables are written into its folder (read by the service's user only) and hold their path. */
   private instanceVariables(s: ServiceRef, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }, revision: string, port: number | null, writableDir: string): Record<string, string> {
     const builtins = this.builtins(s, t, revision, port);
     const m = materialize(s.variables, s.spec.env, builtins, "runtime");
@@ -181,24 +198,40 @@ export class ProcessRuntime implements Runtime {
     return env;
   }
 
+  /**
+   * A kept build made before the service had its own user (or under another uid range) belongs to
+   * someone else: give it to the service before an instance runs in it. One stat when it is already
+   * the service's.
+   */
+  private async ownBuild(dir: string, runAs: ServiceRef["runAs"]): Promise<void> {
+    const ids = runAsIds(runAs);
+    if (!ids) return;
+    const st = await fs.promises.stat(dir).catch(() => null);
+    if (!st || st.uid === ids.uid) return;
+    serviceFolder(path.dirname(dir), runAs);
+    await handOver(dir, runAs);
+  }
+
   /** Starts `instances.min` instances of a version; returns their ids and ports. */
   private async launch(s: ServiceRef, v: BuiltVersion, t: Omit<DeployTarget, "deploymentId"> & { deploymentId: string | null }) {
     const count = s.spec.instances.min;
+    await this.ownBuild(v.dir, s.runAs);
     const ids: { id: string; port: number | null }[] = [];
     for (let i = 0; i < count; i++) {
       const port = s.type === "application" && (s.spec.port !== undefined || s.spec.healthcheck?.path) ? await allocatePort() : null;
       const id = `${s.name}-${(t.deploymentId ?? "restore").slice(0, 8)}-${i}-${crypto.randomBytes(2).toString("hex")}`;
-      const writableDir = path.join(this.o.workDir, "instances", id);
-      fs.mkdirSync(writableDir, { recursive: true });
+      const writableDir = this.tree.instanceDir(id);
+      serviceFolder(writableDir, s.runAs);
       const env = this.instanceVariables(s, t, v.revision, port, writableDir);
-      await handOver(writableDir);
+      await handOver(writableDir, s.runAs);
       this.supervisor.start({
         instanceId: id,
         serviceId: s.id,
         deploymentId: t.deploymentId ?? "",
         cwd: v.dir,
         writableDir,
-        hiddenDirs: [this.o.dataDir],
+        hiddenDirs: this.hiddenDirs(),
+        runAs: s.runAs,
         command: v.startCommand,
         env,
         port,
@@ -262,7 +295,7 @@ export class ProcessRuntime implements Runtime {
     await setServiceState(this.o.db, s.id, ctx.environmentId, { status: old ? this.status(s.id) : "STARTING", ownerId: this.o.nodeId });
     const health = await this.waitHealthy(fresh, this.healthTimeoutMs + 2_000, ctx.signal);
     if (!health.ok) {
-      await Promise.all(fresh.map((i) => this.supervisor.stop(i.id, { graceMs: 2_000 })));
+      await this.stopInstances(fresh.map((i) => i.id), 2_000);
       await this.o.logs.flush();
       if (ctx.signal.aborted) throw new StepFailure("deploy", "canceled");
       const where = s.spec.healthcheck?.path ? ` (GET ${s.spec.healthcheck.path})` : "";
@@ -288,7 +321,7 @@ export class ProcessRuntime implements Runtime {
     this.services.set(s.id, { version: v, deploymentId: ctx.deploymentId, instanceIds: fresh.map((i) => i.id), hostname, environmentId: ctx.environmentId });
     if (old) {
       // The router no longer picks old instances; SIGTERM lets them finish what is in flight.
-      await Promise.all(old.instanceIds.map((id) => this.supervisor.stop(id, { graceMs: this.o.stopGraceMs ?? 10_000 })));
+      await this.stopInstances(old.instanceIds, this.o.stopGraceMs ?? 10_000);
       if (old.hostname && old.hostname !== hostname) this.router.removeRoute(old.hostname);
       await ctx.emit({ stage: "drain", step: `drain ${s.name}`, status: "success", serviceId: s.id, serviceName: s.name, message: `stopped ${old.instanceIds.length} old instance(s)` });
     }
@@ -320,8 +353,26 @@ export class ProcessRuntime implements Runtime {
       const route = this.router.routes().find((x) => x.hostname === r.hostname);
       if (route) this.router.setRoute(r.hostname, [], route.info);
     }
-    await Promise.all(r.instanceIds.map((id) => this.supervisor.stop(id, { graceMs: this.o.stopGraceMs ?? 10_000 })));
+    await this.stopInstances(r.instanceIds, this.o.stopGraceMs ?? 10_000);
     r.instanceIds = [];
+  }
+
+  /** Stops instances and waits until their folders (secret files included) are gone. */
+  private async stopInstances(ids: string[], graceMs: number): Promise<void> {
+    await Promise.all(ids.map((id) => this.supervisor.stop(id, { graceMs })));
+    await Promise.all(ids.map((id) => this.removals.get(id)));
+  }
+
+  /** An instance's folder holds its secret files: it goes as soon as the instance has stopped. */
+  private removeInstanceDir(instanceId: string): void {
+    if (this.removals.has(instanceId)) return;
+    const done = fs.promises
+      .rm(this.tree.instanceDir(instanceId), { recursive: true, force: true })
+      .catch((err: unknown) => {
+        console.error(`[slipway] could not remove the folder of instance ${instanceId}: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => this.removals.delete(instanceId));
+    this.removals.set(instanceId, done);
   }
 
   async remove(serviceId: string): Promise<void> {
@@ -329,7 +380,10 @@ export class ProcessRuntime implements Runtime {
     const r = this.services.get(serviceId);
     if (r?.hostname) this.router.removeRoute(r.hostname);
     this.services.delete(serviceId);
-    fs.rmSync(path.join(this.o.workDir, "builds", serviceId), { recursive: true, force: true });
+    await Promise.all([
+      fs.promises.rm(path.join(this.tree.builds, serviceId), { recursive: true, force: true }),
+      fs.promises.rm(this.tree.sourcesOf(serviceId), { recursive: true, force: true }),
+    ]);
   }
 
   private instancesOf(serviceId: string): InstanceInfo[] {
@@ -356,6 +410,7 @@ export class ProcessRuntime implements Runtime {
 
   private onState(e: StateEvent) {
     if (e.state === "stopped") {
+      this.removeInstanceDir(e.instanceId);
       void this.o.db
         .update(processRecords)
         .set({ endedAt: new Date() })
@@ -395,14 +450,41 @@ export class ProcessRuntime implements Runtime {
     for (const p of open) {
       if (p.startTime && killProcessGroupIfSame({ pid: p.pid, startTime: p.startTime, signal: "SIGKILL" }).signalled) stopped++;
       await this.o.db.update(processRecords).set({ endedAt: new Date() }).where(eq(processRecords.id, p.id));
+      await fs.promises.rm(this.tree.instanceDir(p.instanceId), { recursive: true, force: true });
     }
+    await this.removeOrphanedInstanceDirs();
     return stopped;
+  }
+
+  /**
+   * Instance folders no running instance owns (left by a crash, or by a console that died before recording
+   * the process): no instance of ours uses them and no console has an open process record for them. Only
+   * folders older than a minute, so one being set up by another console sharing this work folder is spared.
+   */
+  private async removeOrphanedInstanceDirs(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(this.tree.instances);
+    } catch {
+      return;
+    }
+    if (names.length === 0) return;
+    const live = new Set((await this.o.db.select({ id: processRecords.instanceId }).from(processRecords).where(isNull(processRecords.endedAt))).map((r) => r.id));
+    const ours = new Set(this.supervisor.list().map((i) => i.instanceId));
+    const cutoff = Date.now() - ORPHAN_DIR_MIN_AGE_MS;
+    for (const name of names) {
+      if (live.has(name) || ours.has(name)) continue;
+      const dir = this.tree.instanceDir(name);
+      const st = await fs.promises.lstat(dir).catch(() => null);
+      if (st && st.mtimeMs < cutoff) await fs.promises.rm(dir, { recursive: true, force: true });
+    }
   }
 
   async shutdown(): Promise<void> {
     for (const t of this.statusTimers.values()) clearTimeout(t);
     this.statusTimers.clear();
     await this.supervisor.stopAll({ graceMs: 3_000 });
+    await Promise.all([...this.removals.values()]);
     await this.router.stop();
   }
 }

@@ -1,15 +1,17 @@
 import "server-only";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 /**
- * How untrusted code (builds and instances) is run. Deployed code must not read Slipway's data
- * folder or signal the console: as root we drop to an unprivileged user, and where bubblewrap is
- * installed each command runs with a read-only root, a private /tmp, its own pid namespace, only its
- * work folder writable, and the data folder masked.
+ * How untrusted code (builds and instances) is run. Deployed code must not read Slipway's data folder,
+ * another service's files or processes, or signal the console: as root each service's code runs as the
+ * service's own unprivileged uid/gid (allocated by the engine from SLIPWAY_SERVICE_UID_RANGE), and where
+ * bubblewrap is installed each command runs with a read-only root, a private /tmp and /proc (its own pid
+ * namespace), the whole work tree hidden except its own folders, and the data folder masked.
  */
-export const APP_USER = process.env.SLIPWAY_APP_USER || "slipway-app";
+
+/** A service's uid and gid (the same number in practice); not in /etc/passwd: nothing Slipway runs needs a name. */
+export type RunAs = { uid: number; gid: number };
 
 export type SandboxRequest = {
   /** Shell command line, run with /bin/sh -c. */
@@ -17,13 +19,20 @@ export type SandboxRequest = {
   cwd: string;
   /** The only folder the command may write (besides its private /tmp). */
   writableDir: string;
-  /** Folders to hide completely (the data folder, other services' work folders). */
+  /** Folders to hide completely (the data folder, the whole work tree: cwd and writableDir are bound back). */
   hiddenDirs: string[];
+  /** The service's user; null only where the console cannot switch users (it is not root). */
+  runAs: RunAs | null;
 };
 
-export type SandboxedSpawn = { file: string; args: string[]; uid?: number; gid?: number; sandboxed: boolean; user: string | null };
+export type SandboxedSpawn = { file: string; args: string[]; uid?: number; gid?: number; sandboxed: boolean };
 
-export type SandboxCapabilities = { bubblewrap: string | null; user: { name: string; uid: number; gid: number } | null };
+export type SandboxCapabilities = {
+  /** bwrap's path, or null when it is missing or turned off. */
+  bubblewrap: string | null;
+  /** Only root may run a child as another uid; otherwise everything runs as the console's own user. */
+  canSwitchUsers: boolean;
+};
 
 let capabilities: SandboxCapabilities | undefined;
 
@@ -40,36 +49,38 @@ function which(bin: string): string | null {
   return null;
 }
 
-function ensureAppUser(): { name: string; uid: number; gid: number } | null {
-  if (process.getuid?.() !== 0) return null;
-  const id = (flag: string) => Number(execFileSync("id", [flag, APP_USER], { encoding: "utf8" }).trim());
-  try {
-    return { name: APP_USER, uid: id("-u"), gid: id("-g") };
-  } catch {
-    execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", APP_USER], { stdio: "ignore" });
-    return { name: APP_USER, uid: id("-u"), gid: id("-g") };
-  }
-}
-
-/** What this host offers, probed once. SLIPWAY_SANDBOX=off disables bubblewrap (not the user drop). */
+/** What this host offers, probed once. SLIPWAY_SANDBOX=off disables bubblewrap (not the user switch). */
 export function sandboxCapabilities(): SandboxCapabilities {
   capabilities ??= {
     bubblewrap: process.env.SLIPWAY_SANDBOX === "off" ? null : which("bwrap"),
-    user: ensureAppUser(),
+    canSwitchUsers: process.getuid?.() === 0,
   };
   return capabilities;
 }
 
 /**
- * Gives a folder and everything in it to the app user, so a build or instance can write there after
- * the drop. Async fs calls, not `chown -R`: a child process forks the console, and a synchronous one
- * also waits for it, which held the event loop (and the router with it) 35–90 ms per instance start.
- * Symbolic links are changed themselves, never followed (lchown, as `chown -R` does).
+ * The ids a service's code runs as: its own as root; none (the console's own user) when the console is
+ * not root and cannot switch. As root, code without a service user is refused rather than run as root.
  */
-export async function handOver(dir: string): Promise<void> {
-  const user = sandboxCapabilities().user;
-  if (!user) return;
-  await chownTree(dir, user.uid, user.gid);
+export function runAsIds(runAs: RunAs | null): RunAs | null {
+  if (!sandboxCapabilities().canSwitchUsers) return null;
+  if (!runAs) throw new Error("refusing to run a service's code as root: no service user was given");
+  if (runAs.uid === 0 || runAs.gid === 0) throw new Error(`refusing to run a service's code as uid ${runAs.uid}, gid ${runAs.gid}`);
+  return runAs;
+}
+
+/**
+ * Gives a folder and everything in it to the service's user and closes the folder to everyone else
+ * (0700), so a build or instance can write there after the switch and no other service can look in.
+ * Async fs calls, not `chown -R`: a child process forks the console, and a synchronous one also waits
+ * for it, which held the event loop (and the router with it) 35–90 ms per instance start. Symbolic
+ * links are changed themselves, never followed (lchown, as `chown -R` does).
+ */
+export async function handOver(dir: string, runAs: RunAs | null): Promise<void> {
+  const ids = runAsIds(runAs);
+  if (!ids) return;
+  await chownTree(dir, ids.uid, ids.gid);
+  await fs.promises.chmod(dir, 0o700);
 }
 
 /** Entries changed at once per folder (bounds the work queued on libuv's thread pool). */
@@ -120,10 +131,10 @@ function overlayMounts(req: SandboxRequest): string[] {
 
 export function sandboxSpawn(req: SandboxRequest): SandboxedSpawn {
   const caps = sandboxCapabilities();
-  const ids = caps.user ? { uid: caps.user.uid, gid: caps.user.gid } : {};
+  const ids = runAsIds(req.runAs) ?? {};
   const script = SHELL_PRELUDE + req.command;
-  if (!caps.bubblewrap) return { file: "/bin/sh", args: ["-c", script], ...ids, sandboxed: false, user: caps.user?.name ?? null };
+  if (!caps.bubblewrap) return { file: "/bin/sh", args: ["-c", script], ...ids, sandboxed: false };
   const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", ...overlayMounts(req)];
   args.push("--unshare-pid", "--die-with-parent", "--chdir", req.cwd, "/bin/sh", "-c", script);
-  return { file: caps.bubblewrap, args, ...ids, sandboxed: true, user: caps.user?.name ?? null };
+  return { file: caps.bubblewrap, args, ...ids, sandboxed: true };
 }

@@ -15,7 +15,7 @@ const KEY_FILE = ".build-key";
  */
 function buildKey(buildsRoot: string): Buffer {
   const file = path.join(buildsRoot, KEY_FILE);
-  fs.mkdirSync(buildsRoot, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(buildsRoot, { recursive: true, mode: 0o711 });
   try {
     fs.writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
   } catch (err) {

@@ -25,7 +25,7 @@ export function buildDirOf(buildsRoot: string, serviceId: string, buildId: strin
 /** The record of a finished build, or null when there is none (never built, failed, or pruned). */
 export function readBuildRecord(buildsRoot: string, serviceId: string, buildId: string): BuildRecord | null {
   try {
-    // O_NOFOLLOW: the folder belongs to the app user; a symlink planted there is not our record.
+    // O_NOFOLLOW: the folder belongs to the service's user; a symlink planted there is not our record.
     const fd = fs.openSync(path.join(buildDirOf(buildsRoot, serviceId, buildId), BUILD_RECORD_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     let raw: string;
     try {
@@ -41,7 +41,7 @@ export function readBuildRecord(buildsRoot: string, serviceId: string, buildId: 
 }
 
 /**
- * Writes the record as the console user into a folder the app user owns: whatever the build left
+ * Writes the record as the console user into a folder the service's user owns: whatever the build left
  * at that name (a symlink to a system file, say) is removed first, and the file is created
  * exclusively, so the write can never land outside the folder.
  */

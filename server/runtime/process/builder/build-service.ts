@@ -2,7 +2,8 @@ import "server-only";
 import fs from "node:fs";
 import path from "node:path";
 import type { ServiceSpec } from "@/server/services/service-spec";
-import { handOver } from "../sandbox";
+import { handOver, type RunAs } from "../sandbox";
+import { serviceFolder } from "../work-tree";
 import { BuildFailure, buildCanceled, throwIfCanceled } from "./build-failure";
 import { buildEnvironment, formatDuration } from "./build-environment";
 import { computeBuildId } from "./build-id";
@@ -24,8 +25,12 @@ export type BuildRequest = {
   buildEnv: Record<string, string>;
   /** Build-time file variables: written into the build folder for the build only, their path in the env. */
   buildFiles?: { name: string; content: string }[];
+  /** This service's own source cache (never shared between services); created 0700 for its user. */
   cacheRoot: string;
+  /** Holds `<serviceId>/<buildId>`; the service's folder is created 0700 for its user. */
   buildsRoot: string;
+  /** The service's own user: the build runs as it and its folders belong to it (null only when not root). */
+  runAs: RunAs | null;
   /** Folders the build must not see (the data folder…); cacheRoot and buildsRoot are added. */
   hiddenDirs: string[];
   onLog?: BuildLogSink;
@@ -91,7 +96,7 @@ function writeBuildFiles(tmp: string, files: { name: string; content: string }[]
 }
 
 /** Copies the fetched tree (without .git: a build gets files, not history) and, for a static site, the server. */
-async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands, tmp: string, files: { name: string; content: string }[] = []): Promise<Record<string, string>> {
+async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands, tmp: string, runAs: RunAs | null, files: { name: string; content: string }[] = []): Promise<Record<string, string>> {
   const gitDir = path.join(fetched.dir, ".git");
   await fs.promises.cp(fetched.dir, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: (src) => src !== gitDir });
   if (commands.kind === "static") {
@@ -102,14 +107,14 @@ async function prepareFolder(fetched: FetchedSource, commands: DetectedCommands,
   }
   fs.mkdirSync(path.join(tmp, ".home"), { recursive: true });
   const fileEnv = writeBuildFiles(tmp, files);
-  await handOver(tmp);
+  await handOver(tmp, runAs);
   return fileEnv;
 }
 
 /**
  * Fetches, detects and builds one service into `<buildsRoot>/<serviceId>/<buildId>`. The build id
  * hashes revision, commands and build variables; a finished build with that id is reused at once
- * (rollback needs no rebuild). A new build runs in a temp folder as the app user inside the sandbox
+ * (rollback needs no rebuild). A new build runs in a temp folder as the service's user inside the sandbox
  * and is renamed into place only when it succeeded; then old builds are pruned.
  */
 export async function buildService(req: BuildRequest): Promise<BuildResult> {
@@ -122,7 +127,10 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
   const buildsRoot = path.resolve(req.buildsRoot);
   const cacheRoot = path.resolve(req.cacheRoot);
 
-  const fetched = await fetchSource({ source: req.source, baseDir: req.baseDir, cacheRoot, onLog, signal: req.signal });
+  // The cache's parent must let the service's user pass (it fetches there with its own rights).
+  fs.mkdirSync(path.dirname(cacheRoot), { recursive: true, mode: 0o711 });
+  serviceFolder(cacheRoot, req.runAs);
+  const fetched = await fetchSource({ source: req.source, baseDir: req.baseDir, cacheRoot, onLog, signal: req.signal, runAs: req.runAs });
   throwIfCanceled(req.signal, "detect");
   const commands = detectCommands({ dir: fetched.dir, spec: req.spec });
   const files = req.buildFiles ?? [];
@@ -147,11 +155,12 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
   }
 
   throwIfCanceled(req.signal, "build");
-  fs.mkdirSync(path.dirname(final), { recursive: true, mode: 0o755 });
+  fs.mkdirSync(buildsRoot, { recursive: true, mode: 0o711 });
+  serviceFolder(path.dirname(final), req.runAs);
   const tmp = makeTempSibling(final);
   activeTemps.add(tmp);
   try {
-    const fileEnv = await prepareFolder(fetched, commands, tmp, files);
+    const fileEnv = await prepareFolder(fetched, commands, tmp, req.runAs, files);
     throwIfCanceled(req.signal, "build");
     const hiddenDirs = [...new Set([...req.hiddenDirs.map((d) => path.resolve(d)), cacheRoot, buildsRoot])];
     const env = buildEnvironment(tmp, { ...req.buildEnv, ...fileEnv });
@@ -163,7 +172,7 @@ export async function buildService(req: BuildRequest): Promise<BuildResult> {
     for (const { label, command } of steps) {
       if (!command) continue;
       onLog({ stream: "system", line: `$ ${command}` });
-      const outcome = await runSandboxed({ command, dir: tmp, hiddenDirs, env, onLog, deadline, signal: req.signal, onSpawn: req.onSpawn });
+      const outcome = await runSandboxed({ command, dir: tmp, hiddenDirs, runAs: req.runAs, env, onLog, deadline, signal: req.signal, onSpawn: req.onSpawn });
       const failure = stepFailure(label, command, outcome, timeoutMs);
       if (failure) throw failure;
     }

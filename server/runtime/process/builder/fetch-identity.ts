@@ -1,24 +1,24 @@
 import "server-only";
 import fs from "node:fs";
 import path from "node:path";
-import { sandboxCapabilities } from "../sandbox";
+import { runAsIds, type RunAs } from "../sandbox";
 import { BuildFailure } from "./build-failure";
 
-/** The unprivileged identity a source is read with. */
-export type RunAs = { uid: number; gid: number };
+export type { RunAs };
 
 /**
- * Who reads a source: the identity asked for, else the shared app user when the console is root,
- * else (not root: it cannot switch users) the console's own user — the non-isolated mode, where a
- * source can read whatever the console can, bar what source-policy refuses. Never root.
+ * Who reads a source: the service's own user (runAsIds refuses none or root where the console can
+ * switch users), else (not root: it cannot switch) the console's own user — the non-isolated mode,
+ * where a source can read whatever the console can, bar what source-policy refuses.
  */
 export type FetchIdentity = { ids: RunAs | null; label: string };
 
 export function fetchIdentity(runAs: RunAs | null | undefined): FetchIdentity {
-  const user = sandboxCapabilities().user;
-  const ids = runAs ?? (user ? { uid: user.uid, gid: user.gid } : null);
-  if (ids?.uid === 0 || ids?.gid === 0 || (!ids && process.getuid?.() === 0)) {
-    throw new BuildFailure("fetch", "a source is never read as root", "run the console as root only with an unprivileged app user (SLIPWAY_APP_USER)");
+  let ids: RunAs | null;
+  try {
+    ids = runAsIds(runAs ?? null);
+  } catch {
+    throw new BuildFailure("fetch", "a source is never read as root", "the engine gives every service its own user (SLIPWAY_SERVICE_UID_RANGE); this fetch came without one");
   }
   return ids ? { ids, label: `the service's user (uid ${ids.uid})` } : { ids: null, label: "the console's own user (Slipway does not run as root, so it cannot switch users)" };
 }

@@ -19,8 +19,8 @@ export type FetchRequest = {
   /** Per git command (ls-remote, fetch); default 5 min. */
   gitTimeoutMs?: number;
   /**
-   * The unprivileged identity that reads the source (copy, git). Null or absent: the shared app user
-   * when the console is root, else the console's own user (it cannot switch). Never root.
+   * The service's own user: sources are read (copy, git) with its rights. Null or absent: the
+   * console's own user, where it cannot switch (not root). Never root.
    */
   runAs?: RunAs | null;
 };

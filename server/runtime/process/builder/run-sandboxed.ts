@@ -1,6 +1,6 @@
 import "server-only";
 import { spawn } from "node:child_process";
-import { sandboxSpawn } from "../sandbox";
+import { sandboxSpawn, type RunAs } from "../sandbox";
 import type { BuildLogSink } from "./build-log";
 import { lineSplitter } from "./line-splitter";
 
@@ -15,6 +15,8 @@ export type SandboxedRun = {
   /** The build folder: working directory and the only writable folder. */
   dir: string;
   hiddenDirs: string[];
+  /** The service's user (null only where the console is not root). */
+  runAs: RunAs | null;
   env: Record<string, string>;
   onLog: BuildLogSink;
   /** Epoch ms after which the command is killed. */
@@ -36,14 +38,14 @@ function killGroup(pid: number | undefined): void {
 }
 
 /**
- * Runs one shell command as the app user inside the sandbox, in its own process group, streaming
+ * Runs one shell command as the service's user inside the sandbox, in its own process group, streaming
  * its output line by line. A timeout or cancel SIGKILLs the whole group; the promise settles only
  * once the command's processes are gone, so nothing of a killed build keeps running.
  */
 export function runSandboxed(run: SandboxedRun): Promise<RunOutcome> {
   return new Promise((resolve) => {
     if (run.signal?.aborted) return resolve({ kind: "canceled" });
-    const spec = sandboxSpawn({ command: run.command, cwd: run.dir, writableDir: run.dir, hiddenDirs: run.hiddenDirs });
+    const spec = sandboxSpawn({ command: run.command, cwd: run.dir, writableDir: run.dir, hiddenDirs: run.hiddenDirs, runAs: run.runAs });
     const child = spawn(spec.file, spec.args, {
       cwd: run.dir,
       // Exactly this environment: nothing of the console's (NODE_ENV included) leaks into a build.

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
-import { sandboxSpawn } from "../sandbox";
+import { sandboxSpawn, type RunAs } from "../sandbox";
 
 /**
  * Starts one instance process: sandboxed (user drop, bubblewrap where installed), in its own process
@@ -19,6 +19,8 @@ export type LaunchRequest = {
   hiddenDirs: string[];
   env: Record<string, string>;
   port: number | null;
+  /** The service's user (null only where the console is not root). */
+  runAs: RunAs | null;
 };
 
 export type Launched = {
@@ -47,7 +49,7 @@ export function launchInstance(req: LaunchRequest): Launched {
   for (const dir of [req.cwd, req.writableDir]) {
     if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`folder ${dir} does not exist`);
   }
-  const plan = sandboxSpawn({ command: req.command, cwd: req.cwd, writableDir: req.writableDir, hiddenDirs: req.hiddenDirs });
+  const plan = sandboxSpawn({ command: req.command, cwd: req.cwd, writableDir: req.writableDir, hiddenDirs: req.hiddenDirs, runAs: req.runAs });
   const child = spawn("/bin/sh", ["-c", GATE, plan.file, ...plan.args], {
     cwd: req.cwd,
     // Exactly these variables: nothing of the console's environment (NODE_ENV included) leaks in.

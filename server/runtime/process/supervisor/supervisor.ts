@@ -8,6 +8,7 @@ import { launchInstance, type Launched } from "./launch";
 import { LineSplitter } from "./line-splitter";
 import { groupMembersAsync, isAlive, processStartTime, signalGroup, signalGroupExceptLeader } from "./process-identity";
 import { RestartPolicy, type RestartOptions } from "./restart-policy";
+import type { RunAs } from "../sandbox";
 
 /**
  * Runs service instances as sandboxed child processes, each leading its own process group; restarts
@@ -23,8 +24,10 @@ export type InstanceSpec = {
   cwd: string;
   /** The only folder the app may write; also its HOME. */
   writableDir: string;
-  /** Folders the app must not see (the data folder, other services' folders). */
+  /** Folders the app must not see (the data folder, the work tree: cwd and writableDir are bound back). */
   hiddenDirs: string[];
+  /** The service's own user; null only where the console is not root (then nothing isolates services). */
+  runAs: RunAs | null;
   /** Shell command line. */
   command: string;
   /** The app's whole environment besides a PATH/HOME/LANG baseline and PORT; the console's own is never passed. */
