@@ -90,6 +90,15 @@ afterAll(async () => {
   if (scratch) removeScratchDir(scratch);
 });
 
+/** Every service's cache of fetched folders (`<work>/sources/<service>/path`). */
+function pathCaches(): string[] {
+  const root = path.join(rt.workDir, "sources");
+  return fs
+    .readdirSync(root)
+    .map((service) => path.join(root, service, "path"))
+    .filter((dir) => fs.existsSync(dir));
+}
+
 describe("path sources", () => {
   const targets = () => ({
     "the data folder": rt.dataDir,
@@ -150,9 +159,8 @@ describe("path sources", () => {
       expect(d.message).toMatch(/could not read .*root-only as the service's user \(uid \d+\): permission denied/);
       expect(d.message).not.toContain("root's secret");
     }
-    // Nothing of the folder reached the cache.
-    const cached = path.join(rt.workDir, "sources", "path");
-    for (const rev of fs.existsSync(cached) ? fs.readdirSync(cached) : []) expect(fs.existsSync(path.join(cached, rev, "secret.txt"))).toBe(false);
+    // Nothing of the folder reached any service's cache.
+    for (const cached of pathCaches()) for (const rev of fs.readdirSync(cached)) expect(fs.existsSync(path.join(cached, rev, "secret.txt"))).toBe(false);
   });
 
   it("is judged again at deploy time: a link repointed at the data folder after validation is refused", async () => {
@@ -175,9 +183,15 @@ describe("path sources", () => {
     expect(d.status, d.message ?? "").toBe("DEPLOYED");
     // The copy was made by the service's user, not by root.
     if (isRoot) {
-      const cached = path.join(rt.workDir, "sources", "path");
-      const owners = fs.readdirSync(cached).filter((n) => !n.includes(".tmp-")).map((n) => fs.statSync(path.join(cached, n, "worker.js")).uid);
-      expect(owners.length).toBeGreaterThan(0);
+      const owners = pathCaches().flatMap((cached) =>
+        fs
+          .readdirSync(cached)
+          .filter((n) => !n.includes(".tmp-") && fs.existsSync(path.join(cached, n, "worker.js")))
+          .map((n) => fs.statSync(path.join(cached, n, "worker.js")).uid),
+      );
+      expect(owners.length).toBeGreaterThan(1);
+      // Each service copied its own source, as its own user.
+      expect(new Set(owners).size).toBe(owners.length);
       for (const uid of owners) expect(uid).not.toBe(0);
     }
   });
