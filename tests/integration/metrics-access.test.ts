@@ -4,7 +4,6 @@
  * client's socket in /proc/net/tcp. Real clients: child processes, as those uids (needs root).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { configureTrustedProxies } from "@/server/auth/client-address";
