@@ -1,0 +1,74 @@
+import { describeValue } from "./type-names";
+import { echoInput } from "./echo-input";
+
+/**
+ * Rules every input obeys before any schema reads it, whatever the procedure: text a database can
+ * store (PostgreSQL refuses U+0000 in text and jsonb; a lone UTF-16 surrogate is not Unicode and
+ * cannot be encoded as UTF-8), no keys that name an object's prototype machinery, and a bounded depth.
+ * One walk over the raw value (server/api/trpc.ts runs it for every procedure; the manifest service
+ * runs it on a manifest so the problem gets the manifest's own path and line).
+ */
+export type InputPath = (string | number)[];
+export type InputProblem = { path: InputPath; message: string };
+
+/** Keys that reach Object.prototype or a constructor when assigned or merged: never data. */
+export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+export const MAX_INPUT_DEPTH = 64;
+const MAX_PROBLEMS = 20;
+
+/** What is wrong with a piece of text as stored text, or null. */
+export function textProblem(text: string): string | null {
+  const nul = text.indexOf("\0");
+  if (nul >= 0) return `contains a NUL character (\\u0000) at position ${nul}; text may not contain NUL`;
+  if (!text.isWellFormed()) {
+    let at = 0;
+    for (; at < text.length; at++) {
+      const c = text.charCodeAt(at);
+      if (c >= 0xd800 && c <= 0xdbff && at + 1 < text.length && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00) at++;
+      else if ((c & 0xf800) === 0xd800) break;
+    }
+    return `contains a lone surrogate (\\u${text.charCodeAt(at).toString(16)}) at position ${at}; text must be valid Unicode`;
+  }
+  return null;
+}
+
+/**
+ * The problems of `value` (at most 20), depth-first in document order; `[]` when it is clean.
+ * `skip` names top-level keys whose values the procedure checks itself (with its own paths).
+ */
+export function findInputProblems(value: unknown, opts: { skip?: readonly string[] } = {}): InputProblem[] {
+  const problems: InputProblem[] = [];
+  // Iterative: a deeply nested body must not overflow the stack of the one thread that serves every request.
+  const stack: { value: unknown; path: InputPath }[] = [{ value, path: [] }];
+  while (stack.length && problems.length < MAX_PROBLEMS) {
+    const { value: v, path } = stack.pop()!;
+    if (typeof v === "string") {
+      const problem = textProblem(v);
+      if (problem) problems.push({ path, message: problem });
+      continue;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    if (path.length >= MAX_INPUT_DEPTH) {
+      problems.push({ path, message: `is nested more than ${MAX_INPUT_DEPTH} levels deep` });
+      continue;
+    }
+    const children: { value: unknown; path: InputPath }[] = [];
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) children.push({ value: v[i], path: [...path, i] });
+    } else if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) {
+      // Only a superjson body can carry these; no input of Slipway is one.
+      problems.push({ path, message: `must be plain data, not ${describeValue(v)}` });
+      continue;
+    } else {
+      for (const key of Object.keys(v)) {
+        if (path.length === 0 && opts.skip?.includes(key)) continue;
+        const keyPath = [...path, key];
+        const bad = PROTOTYPE_KEYS.has(key) ? `the key ${echoInput(key)} is not allowed (it names JavaScript's object machinery, not data)` : textProblem(key);
+        if (bad) problems.push({ path: keyPath, message: PROTOTYPE_KEYS.has(key) ? bad : `the key ${echoInput(key)} ${bad}` });
+        else children.push({ value: (v as Record<string, unknown>)[key], path: keyPath });
+      }
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
+  return problems;
+}
