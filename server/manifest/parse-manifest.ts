@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { addFieldError, AppError } from "@/server/errors/app-error";
 import { manifestSchema, type Manifest } from "./manifest-schema";
 import { describeAllowedKeys, type PathSegment } from "./schema-walk";
-import { echoInput } from "@/server/validation/echo-input";
+import { ECHO_MAX, echoInput } from "@/server/validation/echo-input";
 import { describeValue } from "@/server/validation/type-names";
 import { findInputProblems, PROTOTYPE_KEYS } from "@/server/validation/text-input";
 
@@ -17,7 +17,7 @@ export function formatManifestPath(segments: readonly PathSegment[]): string {
   for (const seg of segments) {
     if (typeof seg === "number") out += `[${seg}]`;
     // A prototype key is always quoted: it must never be a field name on its own (addFieldError).
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) && !PROTOTYPE_KEYS.has(seg)) out += out ? `.${seg}` : seg;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) && !PROTOTYPE_KEYS.has(seg) && seg.length <= ECHO_MAX) out += out ? `.${seg}` : seg;
     else out += `[${echoInput(seg)}]`;
   }
   return out || "manifest";
