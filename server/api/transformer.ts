@@ -1,5 +1,6 @@
 import "server-only";
 import superjson from "superjson";
+import { hasPrototypeKey } from "@/server/validation/text-input";
 import { memoizedJsonSlots } from "./memoized-json";
 
 type Serialized = ReturnType<typeof superjson.serialize>;
@@ -111,6 +112,12 @@ function deserialize<T>(payload: Serialized): T {
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
     throw new TransportError('the request body must be superjson: an object { "json": …, "meta"?: … }');
   }
+  const { json, meta } = payload as { json?: unknown; meta?: unknown };
+  // Without annotations superjson would only copy the JSON, and its copy assigns keys: an own
+  // "__proto__" key of the body would become the input's prototype (and lend it fields) instead of
+  // reaching the input rules, which refuse it by path (trpc.ts refuseUnstorableInput). So: the parsed
+  // JSON as it is, and with annotations too when it holds a prototype key (the input is refused anyway).
+  if (meta === undefined || hasPrototypeKey(json)) return json as T;
   try {
     return superjson.deserialize<T>(payload);
   } catch (err) {

@@ -4,7 +4,7 @@ import { ZodError } from "zod";
 import { addFieldError, AppError } from "@/server/errors/app-error";
 import { countedStream } from "@/server/metrics/sse-subscriptions";
 import type { TrpcContext } from "./context";
-import { findInputProblems, PROTOTYPE_KEYS } from "@/server/validation/text-input";
+import { findInputProblems, PROTOTYPE_KEYS, textProblem } from "@/server/validation/text-input";
 import { ECHO_MAX, echoInput } from "@/server/validation/echo-input";
 import "@/server/validation/type-names";
 import { transformer, TransportError } from "./transformer";
@@ -15,7 +15,8 @@ import { transformer, TransportError } from "./transformer";
  * must never be one (superjson refuses to write them).
  */
 function fieldKey(path: readonly PropertyKey[]): string {
-  const key = path.map((seg) => (typeof seg === "string" && seg.length > ECHO_MAX ? echoInput(seg) : String(seg))).join(".") || "input";
+  // A long key, or one that is not storable text itself, is quoted and cut like any echoed input.
+  const key = path.map((seg) => (typeof seg === "string" && (seg.length > ECHO_MAX || textProblem(seg)) ? echoInput(seg) : String(seg))).join(".") || "input";
   return PROTOTYPE_KEYS.has(key) ? `input[${JSON.stringify(key)}]` : key;
 }
 

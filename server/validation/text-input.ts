@@ -72,3 +72,24 @@ export function findInputProblems(value: unknown, opts: { skip?: readonly string
   }
   return problems;
 }
+
+/** Whether any object in `value` has an own prototype key (cheap: stops at the first). */
+export function hasPrototypeKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  let seen = 0;
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null) continue;
+    // A body nested past the limit is refused by findInputProblems anyway; stop looking.
+    if (++seen > 1_000_000) return false;
+    if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (PROTOTYPE_KEYS.has(key)) return true;
+      stack.push((v as Record<string, unknown>)[key]);
+    }
+  }
+  return false;
+}
