@@ -39,9 +39,15 @@ export function textProblem(text: string): string | null {
 export function findInputProblems(value: unknown, opts: { skip?: readonly string[] } = {}): InputProblem[] {
   const problems: InputProblem[] = [];
   // Iterative: a deeply nested body must not overflow the stack of the one thread that serves every request.
-  const stack: { value: unknown; path: InputPath }[] = [{ value, path: [] }];
+  // A bad key waits on the stack as a ready problem, so problems come out in document order.
+  type Entry = { value: unknown; path: InputPath; problem?: string };
+  const stack: Entry[] = [{ value, path: [] }];
   while (stack.length && problems.length < MAX_PROBLEMS) {
-    const { value: v, path } = stack.pop()!;
+    const { value: v, path, problem: ready } = stack.pop()!;
+    if (ready) {
+      problems.push({ path, message: ready });
+      continue;
+    }
     if (typeof v === "string") {
       const problem = textProblem(v);
       if (problem) problems.push({ path, message: problem });
@@ -52,7 +58,7 @@ export function findInputProblems(value: unknown, opts: { skip?: readonly string
       problems.push({ path, message: `is nested more than ${MAX_INPUT_DEPTH} levels deep` });
       continue;
     }
-    const children: { value: unknown; path: InputPath }[] = [];
+    const children: Entry[] = [];
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) children.push({ value: v[i], path: [...path, i] });
     } else if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) {
@@ -63,8 +69,9 @@ export function findInputProblems(value: unknown, opts: { skip?: readonly string
       for (const key of Object.keys(v)) {
         if (path.length === 0 && opts.skip?.includes(key)) continue;
         const keyPath = [...path, key];
-        const bad = PROTOTYPE_KEYS.has(key) ? `the key ${echoInput(key)} is not allowed (it names JavaScript's object machinery, not data)` : textProblem(key);
-        if (bad) problems.push({ path: keyPath, message: PROTOTYPE_KEYS.has(key) ? bad : `the key ${echoInput(key)} ${bad}` });
+        const badText = PROTOTYPE_KEYS.has(key) ? null : textProblem(key);
+        if (PROTOTYPE_KEYS.has(key)) children.push({ value: null, path: keyPath, problem: `the key ${echoInput(key)} is not allowed (it names JavaScript's object machinery, not data)` });
+        else if (badText) children.push({ value: null, path: keyPath, problem: `the key ${echoInput(key)} ${badText}` });
         else children.push({ value: (v as Record<string, unknown>)[key], path: keyPath });
       }
     }

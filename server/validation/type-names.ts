@@ -77,9 +77,10 @@ z.config({ customError: inputErrorMessage });
 
 /**
  * For a schema's own "X is required" message: used only when nothing was sent, so a value of the
- * wrong type still gets the "must be text, not a number" wording above.
+ * wrong type still gets the "must be text, not a number" wording above. (A schema's `error` also
+ * words its checks' issues — too long, … — unless they have their own: those keep zod's words.)
  */
 export const requiredMessage =
   (message: string) =>
   (issue: z.core.$ZodRawIssue): string | undefined =>
-    issue.code === "invalid_type" && issue.input !== undefined ? undefined : message;
+    issue.code === "invalid_type" && issue.input === undefined ? message : undefined;
