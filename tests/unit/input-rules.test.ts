@@ -4,6 +4,8 @@ import { echoInput } from "@/server/validation/echo-input";
 import { findInputProblems, hasPrototypeKey, MAX_INPUT_DEPTH, textProblem } from "@/server/validation/text-input";
 import { describeValue, typeMismatch } from "@/server/validation/type-names";
 import { dnsLabel } from "@/server/validation/names";
+import { parseForm } from "@/server/actions/form-state";
+import { createOwnerInput } from "@/server/users/user-schemas";
 
 describe("echoInput", () => {
   it("quotes short text as JSON, escaping control characters and lone surrogates", () => {
@@ -74,5 +76,16 @@ describe("the type wording", () => {
     expect(issues).toEqual(["name: name must be text, not a number", "count: count is required (a number)", "tags: tags must be a list, not text"]);
     expect(schema.safeParse({ count: 1, tags: [] }).error!.issues[0].message).toBe("project name is required");
     expect(z.strictObject({}).safeParse({ ["k".repeat(1000)]: 1 }).error!.issues[0].message).toBe(`unknown key "${"k".repeat(80)}…" (1000 characters)`);
+  });
+});
+
+describe("server action forms", () => {
+  it("go through the same input rules before their schema", () => {
+    expect(parseForm(createOwnerInput, { name: "Ada\0", email: "ada@example.test", password: "correct horse battery" })).toEqual({
+      success: false,
+      fieldErrors: { name: ["contains a NUL character (\\u0000) at position 3; text may not contain NUL"] },
+    });
+    expect(parseForm(createOwnerInput, { name: 5, email: "ada@example.test", password: "correct horse battery" })).toMatchObject({ success: false, fieldErrors: { name: [expect.stringMatching(/not a number/)] } });
+    expect(parseForm(createOwnerInput, { name: "Ada", email: "ada@example.test", password: "correct horse battery" })).toMatchObject({ success: true, data: { name: "Ada" } });
   });
 });
