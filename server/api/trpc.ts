@@ -45,8 +45,17 @@ const t = initTRPC
     transformer,
     errorFormatter({ shape, error }) {
       const cause = error.cause;
-      // A body that is not JSON, or not superjson: the transport's fault, said as such (the field is the whole input).
-      const transport = cause instanceof TransportError ? cause.message : cause instanceof SyntaxError && error.code === "BAD_REQUEST" ? `the request body is not valid JSON: ${cause.message.slice(0, 200)}` : null;
+      // A body that is not JSON, or not superjson, or that tRPC itself refuses (a batch that is not an
+      // object …): the transport's fault, said as such, and the field is the whole input.
+      const refusedByTrpc = (error.code === "BAD_REQUEST" || error.code === "PARSE_ERROR") && !(cause instanceof AppError) && !(cause instanceof ZodError);
+      const transport =
+        cause instanceof TransportError
+          ? cause.message
+          : cause instanceof SyntaxError && error.code === "BAD_REQUEST"
+            ? `the request body is not valid JSON: ${cause.message.slice(0, 200)}`
+            : refusedByTrpc
+              ? `the request is not a valid tRPC call: ${shape.message.slice(0, 200)}`
+              : null;
       const fieldErrors = transport ? { input: [transport] } : cause instanceof ZodError ? zodFieldErrors(cause) : cause instanceof AppError ? (cause.fieldErrors ?? null) : null;
       // Unexpected errors may carry anything (SQL, values): never send their text to a client.
       const message =

@@ -270,8 +270,10 @@ describe("the tRPC transport: bodies that are not JSON or not superjson", () => 
 
   const send = async (procedure: string, body: string) => {
     const res = await fetch(`${server.url}/api/trpc/${procedure}`, { method: "POST", headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, body });
-    const json = (await res.json()) as { error?: { json: { message: string; data: { code: string; fieldErrors: Record<string, string[]> | null } } } };
-    return { status: res.status, error: json.error?.json };
+    type Answer = { error?: { json: { message: string; data: { code: string; fieldErrors: Record<string, string[]> | null } } } };
+    const json = (await res.json()) as Answer | Answer[];
+    // A batch call answers a list, one entry per call.
+    return { status: res.status, error: (Array.isArray(json) ? json[0] : json).error?.json };
   };
 
   const cases: [string, string, RegExp, string][] = [
@@ -280,11 +282,12 @@ describe("the tRPC transport: bodies that are not JSON or not superjson", () => 
     ["null", "null", /^the request body must be superjson/, "input"],
     ["a typed array the server does not know (what !!binary became)", JSON.stringify({ json: { orgId: "x", name: "AAAA" }, meta: { values: { name: [["custom", "Uint8Array"]] } } }), /^the request body is not valid superjson \(.*\); send it with a tRPC client/, "input"],
     ["annotations that are not a mapping", JSON.stringify({ json: { name: "x" }, meta: { values: "zz" } }), /^the request body is not valid superjson/, "input"],
+    ["a batch whose body is not an object", "42", /^the request is not a valid tRPC call: "input" needs to be an object when doing a batch call$/, "input"],
   ];
   for (const [name, body, message, field] of cases) {
     it(`${name} → 400 naming the transport`, async () => {
       const before = await snapshotAll(h.db);
-      const a = await send("project.create", body);
+      const a = await send(name.startsWith("a batch") ? "project.create?batch=1" : "project.create", body);
       expect(a.status).toBe(400);
       expect(a.error?.data.code).toBe("BAD_REQUEST");
       expect(a.error?.message).toMatch(message);
