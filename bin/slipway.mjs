@@ -74,11 +74,31 @@ async function main(argv) {
   }
 }
 
-// Exit explicitly: an open keep-alive socket or event stream must not keep a finished command alive.
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`slipway: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+/**
+ * Resolves once everything written to `stream` so far has been handed to the OS. Writes to a pipe are
+ * asynchronous: exiting right after one loses what the reader has not taken yet (a piped `export` was
+ * cut at 64–128 KiB). An empty write's callback runs after the writes queued before it.
+ */
+function flushed(stream) {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableEnded) return resolve();
+    // A reader that went away (EPIPE) has nothing left to wait for.
+    stream.once("error", resolve);
+    stream.write("", () => {
+      stream.off("error", resolve);
+      resolve();
+    });
+  });
+}
+
+/** Exit once stdout and stderr are drained; explicitly, so an open keep-alive socket or event stream cannot keep a finished command alive. */
+async function exit(code) {
+  process.exitCode = code;
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+main(process.argv.slice(2)).then(exit, (err) => {
+  console.error(`slipway: ${err instanceof Error ? err.message : String(err)}`);
+  return exit(1);
+});

@@ -5,6 +5,53 @@ import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { CliError } from "./api.mjs";
 
+/**
+ * The server's rules for a manifest's YAML (server/manifest/parse-manifest.ts MANIFEST_YAML_OPTIONS,
+ * repeated here: the CLI cannot import TypeScript): the YAML 1.2 core schema only, no tags beyond it,
+ * no merges, unique keys, bounded aliases.
+ */
+const YAML_OPTIONS = {
+  schema: "core",
+  version: "1.2",
+  resolveKnownTags: false,
+  customTags: [],
+  merge: false,
+  uniqueKeys: true,
+  strict: true,
+  stringKeys: true,
+  prettyErrors: false,
+};
+const MAX_ALIAS_COUNT = 50;
+/** Keys the server refuses in any input; superjson would not even send them. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+const shown = (text, max = 80) => (text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max) + "…")} (${text.length} characters)`);
+
+function yamlMessage(message) {
+  const first = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  const unresolved = /^Unresolved tag: (.*)$/.exec(first);
+  if (unresolved) return `the tag ${shown(unresolved[1].replace(/^tag:yaml\.org,2002:/, "!!"))} is not allowed: a manifest uses plain YAML (text, numbers, true/false, null, lists and mappings) without tags`;
+  return first.length > 200 ? `${first.slice(0, 200)}…` : first;
+}
+
+/** `file:line:col: services[0].env["__proto__"]: the key "__proto__" is not allowed …` for each prototype key in the document. */
+function prototypeKeyProblems(doc, lineCounter, label) {
+  const lines = [];
+  const visit = (node, at) => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : null;
+        if (key !== null && PROTOTYPE_KEYS.has(key)) {
+          const { line, col } = lineCounter.linePos(pair.key.range?.[0] ?? 0);
+          lines.push(`${label}:${line}:${col}: ${at}[${shown(key)}]: the key ${shown(key)} is not allowed (it names JavaScript's object machinery, not data)`);
+        } else if (key !== null) visit(pair.value, /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? (at ? `${at}.${key}` : key) : `${at}[${shown(key)}]`);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => visit(item, `${at}[${i}]`));
+  };
+  visit(doc.contents, "");
+  return lines;
+}
+
 /** Reads and parses a manifest (`-` is standard input). Syntax errors say file:line:column. */
 export function readManifest(file) {
   const label = file === "-" ? "<stdin>" : file;
@@ -15,16 +62,27 @@ export function readManifest(file) {
     throw new CliError(`cannot read ${label}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    const lines = doc.errors.map((e) => {
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
+  // Warnings too: an unresolved tag (`!!js/function`, `!foo`, `!!binary`) is only a warning to the parser.
+  const found = [...doc.errors, ...doc.warnings];
+  if (found.length) {
+    const lines = found.map((e) => {
       const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-      return `${label}:${pos.line}:${pos.col}: YAML syntax error: ${e.message.split("\n")[0]}`;
+      return `${label}:${pos.line}:${pos.col}: YAML ${e.name === "YAMLWarning" ? "error" : "syntax error"}: ${yamlMessage(e.message)}`;
     });
     throw new CliError(lines.join("\n"));
   }
+  const protoKeys = prototypeKeyProblems(doc, lineCounter, label);
+  if (protoKeys.length) throw new CliError(protoKeys.join("\n"));
+  let value;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new CliError(`${label}: YAML error: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias); write the values out or use fewer aliases`);
+  }
   const baseDir = file === "-" ? process.cwd() : path.dirname(path.resolve(file));
-  return { label, doc, lineCounter, manifest: resolvePaths(doc.toJS(), baseDir) };
+  return { label, doc, lineCounter, manifest: resolvePaths(value, baseDir) };
 }
 
 /** `source.path` is relative to the manifest's folder; the API only accepts absolute paths. Everything else is sent as written. */

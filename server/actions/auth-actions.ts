@@ -9,7 +9,7 @@ import { createOwner } from "@/server/users/create-owner";
 import { signUpWithInvitation } from "@/server/users/sign-up-with-invitation";
 import { createOwnerInput, signUpWithInvitationInput } from "@/server/users/user-schemas";
 import type { FormState } from "./form-state";
-import { fieldErrorsOf, keepValues } from "./form-state";
+import { keepValues, parseForm } from "./form-state";
 
 function signInFailure(err: unknown, values: Record<string, string>): FormState {
   if (err instanceof CredentialsSignin && err.code.startsWith("rate_limited")) {
@@ -44,8 +44,8 @@ const meta = async () => ({ source: "ui" as const, ip: clientAddress(await heade
 
 export async function createOwnerAction(_prev: FormState, form: FormData): Promise<FormState> {
   const values = keepValues(form, ["name", "email"]);
-  const parsed = createOwnerInput.safeParse({ name: form.get("name"), email: form.get("email"), password: form.get("password") });
-  if (!parsed.success) return { values, error: "Please fix the fields below.", fieldErrors: fieldErrorsOf(parsed.error) };
+  const parsed = parseForm(createOwnerInput, { name: form.get("name"), email: form.get("email"), password: form.get("password") });
+  if (!parsed.success) return { values, error: "Please fix the fields below.", fieldErrors: parsed.fieldErrors };
   try {
     await createOwner({ db: await getDb(), input: parsed.data, meta: await meta() });
   } catch (err) {
@@ -58,8 +58,8 @@ export async function createOwnerAction(_prev: FormState, form: FormData): Promi
 
 export async function signUpWithInvitationAction(_prev: FormState, form: FormData): Promise<FormState> {
   const values = keepValues(form, ["name"]);
-  const parsed = signUpWithInvitationInput.safeParse({ token: form.get("token"), name: form.get("name"), password: form.get("password") });
-  if (!parsed.success) return { values, error: "Please fix the fields below.", fieldErrors: fieldErrorsOf(parsed.error) };
+  const parsed = parseForm(signUpWithInvitationInput, { token: form.get("token"), name: form.get("name"), password: form.get("password") });
+  if (!parsed.success) return { values, error: "Please fix the fields below.", fieldErrors: parsed.fieldErrors };
   let result: { email: string; orgSlug: string };
   try {
     result = await signUpWithInvitation({ db: await getDb(), input: parsed.data, meta: await meta() });

@@ -1,5 +1,6 @@
 import "server-only";
 import superjson from "superjson";
+import { hasPrototypeKey } from "@/server/validation/text-input";
 import { memoizedJsonSlots } from "./memoized-json";
 
 type Serialized = ReturnType<typeof superjson.serialize>;
@@ -93,7 +94,36 @@ export function serializeOnce<T extends object>(value: T): T {
   return value;
 }
 
-export const transformer = {
-  serialize,
-  deserialize: <T>(payload: Serialized): T => superjson.deserialize<T>(payload),
-};
+/** A request body that JSON.parse read but superjson cannot: the client's fault, answered 400 (trpc.ts errorFormatter). */
+export class TransportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TransportError";
+  }
+}
+
+/**
+ * Reads a request's input. superjson throws riddles ("Trying to deserialize unknown typed array",
+ * a stack overflow for a malformed `meta`) or a TypeError for a body that is not `{ json, meta? }`;
+ * all of them are a malformed body, said as such.
+ */
+function deserialize<T>(payload: Serialized): T {
+  // tRPC's clients always send an object: { json, meta? }, or {} for no input.
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    throw new TransportError('the request body must be superjson: an object { "json": …, "meta"?: … }');
+  }
+  const { json, meta } = payload as { json?: unknown; meta?: unknown };
+  // Without annotations superjson would only copy the JSON, and its copy assigns keys: an own
+  // "__proto__" key of the body would become the input's prototype (and lend it fields) instead of
+  // reaching the input rules, which refuse it by path (trpc.ts refuseUnstorableInput). So: the parsed
+  // JSON as it is, and with annotations too when it holds a prototype key (the input is refused anyway).
+  if (meta === undefined || hasPrototypeKey(json)) return json as T;
+  try {
+    return superjson.deserialize<T>(payload);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.slice(0, 200) : "unreadable";
+    throw new TransportError(`the request body is not valid superjson (${reason}); send it with a tRPC client and the superjson transformer`);
+  }
+}
+
+export const transformer = { serialize, deserialize };

@@ -1,10 +1,13 @@
 import "server-only";
 import path from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type DocumentOptions, type ParseOptions as YamlParseOptions, type SchemaOptions } from "yaml";
 import type { z } from "zod";
-import { AppError } from "@/server/errors/app-error";
+import { addFieldError, AppError } from "@/server/errors/app-error";
 import { manifestSchema, type Manifest } from "./manifest-schema";
 import { describeAllowedKeys, type PathSegment } from "./schema-walk";
+import { ECHO_MAX, echoInput } from "@/server/validation/echo-input";
+import { describeValue } from "@/server/validation/type-names";
+import { findInputProblems, PROTOTYPE_KEYS } from "@/server/validation/text-input";
 
 export type { PathSegment };
 
@@ -13,8 +16,9 @@ export function formatManifestPath(segments: readonly PathSegment[]): string {
   let out = "";
   for (const seg of segments) {
     if (typeof seg === "number") out += `[${seg}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    // A prototype key is always quoted: it must never be a field name on its own (addFieldError).
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) && !PROTOTYPE_KEYS.has(seg) && seg.length <= ECHO_MAX) out += out ? `.${seg}` : seg;
+    else out += `[${echoInput(seg)}]`;
   }
   return out || "manifest";
 }
@@ -22,21 +26,19 @@ export function formatManifestPath(segments: readonly PathSegment[]): string {
 /** One problem in a manifest: where (path) and what is allowed there. */
 export type ManifestProblem = { path: PathSegment[]; message: string };
 
-function problemsOf(error: z.ZodError): ManifestProblem[] {
+function problemsOf(error: z.ZodError, value: unknown): ManifestProblem[] {
   const out: ManifestProblem[] = [];
   for (const issue of error.issues) {
     const at = issue.path.filter((p): p is PathSegment => typeof p === "string" || typeof p === "number");
     if (issue.code === "unrecognized_keys") {
       const allowed = describeAllowedKeys(manifestSchema, at);
-      for (const key of issue.keys) out.push({ path: [...at, key], message: `unknown key "${key}"${allowed ? `; allowed here: ${allowed}` : ""}` });
+      for (const key of issue.keys) out.push({ path: [...at, key], message: `unknown key ${echoInput(key)}${allowed ? `; allowed here: ${allowed}` : ""}` });
     } else if (issue.code === "invalid_key") {
       out.push({ path: at, message: issue.issues[0]?.message ?? issue.message });
     } else if (issue.code === "invalid_type" && at.length === 0) {
-      out.push({ path: at, message: "a manifest is a mapping with project, environment, mode and services" + (/received (null|undefined)/.test(issue.message) ? " (the file is empty)" : "") });
+      out.push({ path: at, message: "a manifest is a mapping with project, environment, mode and services" + (value == null ? " (the file is empty)" : `, not ${describeValue(value)}`) });
     } else if (issue.code === "invalid_type" && at.at(-2) === "env" && issue.expected === "string") {
-      out.push({ path: at, message: "variable values are text: put the value in quotes" });
-    } else if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
-      out.push({ path: at, message: `${formatManifestPath(at.slice(-1))} is required (a ${issue.expected})` });
+      out.push({ path: at, message: `${issue.message}: variable values are text, put the value in quotes` });
     } else out.push({ path: at, message: issue.message });
   }
   return out;
@@ -61,7 +63,7 @@ function manifestError(problems: ManifestProblem[], opts: ValidateOptions): AppE
   const fieldErrors: Record<string, string[]> = {};
   const lines = problems.map((p) => {
     const key = formatManifestPath(p.path);
-    (fieldErrors[key] ??= []).push(p.message);
+    addFieldError(fieldErrors, key, p.message);
     const where = opts.locate?.(p);
     return `${file}${where ? `:${where}` : ""}: ${key}: ${p.message}`;
   });
@@ -70,15 +72,18 @@ function manifestError(problems: ManifestProblem[], opts: ValidateOptions): AppE
 
 /** Validates a manifest object (already parsed from YAML or JSON) with the same rules as the UI and the API. */
 export function validateManifest(value: unknown, opts: ValidateOptions = {}): Manifest {
+  // The rules every input obeys (no NUL, lone surrogate or prototype key), with the manifest's own paths.
+  const unstorable = findInputProblems(value);
+  if (unstorable.length) throw manifestError(unstorable, opts);
   const parsed = manifestSchema.safeParse(value);
-  if (!parsed.success) throw manifestError(problemsOf(parsed.error), opts);
+  if (!parsed.success) throw manifestError(problemsOf(parsed.error, value), opts);
   if (opts.requireAbsolutePaths) {
     const problems: ManifestProblem[] = [];
     parsed.data.services.forEach((s, i) => {
       if ("path" in s.source && !path.isAbsolute(s.source.path)) {
         problems.push({
           path: ["services", i, "source", "path"],
-          message: `"${s.source.path}" is a relative path; a manifest sent to the API needs an absolute path or a git URL (the slipway CLI resolves relative paths against the manifest's folder)`
+          message: `${echoInput(s.source.path)} is a relative path; a manifest sent to the API needs an absolute path or a git URL (the slipway CLI resolves relative paths against the manifest's folder)`
         });
       }
     });
@@ -93,19 +98,50 @@ export type ParseOptions = {
   baseDir?: string;
 };
 
+/**
+ * How a manifest's YAML is read, here and in the CLI (bin/lib/manifest-file.mjs repeats these options:
+ * it cannot import TypeScript). The YAML 1.2 core schema only, even under a `%YAML 1.1` directive:
+ * no `!!binary`, `!!set`, `!!omap`, `!!timestamp` (resolveKnownTags: false) and no custom tags, so an
+ * unknown tag is a problem (the parser's "Unresolved tag" warning) rather than silently read as text;
+ * duplicate keys and `<<` merges are refused; aliases are bounded (a "billion laughs" document expands
+ * to more than maxAliasCount nodes and is refused before anything walks it).
+ */
+export const MANIFEST_YAML_OPTIONS: YamlParseOptions & DocumentOptions & SchemaOptions = {
+  schema: "core",
+  version: "1.2",
+  resolveKnownTags: false,
+  customTags: [],
+  merge: false,
+  uniqueKeys: true,
+  strict: true,
+  stringKeys: true,
+  prettyErrors: false,
+};
+export const MANIFEST_MAX_ALIAS_COUNT = 50;
+
 /** YAML text → validated manifest. Syntax errors and validation errors both say file:line:column. */
 export function parseManifest(text: string, opts: ParseOptions = {}): Manifest {
   const file = opts.file ?? "manifest";
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    const lines = doc.errors.map((e) => {
+  const doc = parseDocument(text, { ...MANIFEST_YAML_OPTIONS, lineCounter });
+  // Warnings too: an unresolved tag (`!!js/function`, `!foo`, `!!binary`) is only a warning to the parser.
+  const found = [...doc.errors, ...doc.warnings];
+  if (found.length) {
+    const lines = found.map((e) => {
       const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-      return `${file}:${pos.line}:${pos.col}: YAML syntax error: ${e.message.split("\n")[0]}`;
+      return `${file}:${pos.line}:${pos.col}: YAML ${e.name === "YAMLWarning" ? "error" : "syntax error"}: ${yamlMessage(e.message)}`;
     });
     throw new AppError("BAD_REQUEST", lines.join("\n"), { manifest: lines });
   }
-  const manifest = validateManifest(doc.toJS(), {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MANIFEST_MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const line = `${file}: YAML error: aliases expand to too many nodes (more than ${MANIFEST_MAX_ALIAS_COUNT} per alias); write the values out or use fewer aliases`;
+    throw new AppError("BAD_REQUEST", line, { manifest: [line] });
+  }
+  const manifest = validateManifest(value, {
     file,
     locate: (p) => {
       const offset = locate(doc, p);
@@ -120,6 +156,14 @@ export function parseManifest(text: string, opts: ParseOptions = {}): Manifest {
     ...manifest,
     services: manifest.services.map((s) => ("path" in s.source ? { ...s, source: { path: path.resolve(baseDir, s.source.path) } } : s)),
   };
+}
+
+/** The parser's first line, without its position (we add file:line:column) and with what it echoes cut short. */
+function yamlMessage(message: string): string {
+  const first = message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  const unresolved = /^Unresolved tag: (.*)$/.exec(first);
+  if (unresolved) return `the tag ${echoInput(unresolved[1].replace(/^tag:yaml\.org,2002:/, "!!"))} is not allowed: a manifest uses plain YAML (text, numbers, true/false, null, lists and mappings) without tags`;
+  return first.length > 200 ? `${first.slice(0, 200)}…` : first;
 }
 
 /** Offset of the YAML key a problem is about, or of the deepest node on its path that exists. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { uuidSchema } from "@/server/validation/names";
+import { requiredMessage } from "@/server/validation/type-names";
 
 /** Names and values are checked by the service (nameProblem/valueProblem) for precise messages; zod only bounds the input. */
 export const scopeSchema = z.union([z.strictObject({ projectId: uuidSchema }), z.strictObject({ environmentId: uuidSchema }), z.strictObject({ serviceId: uuidSchema })], {
@@ -8,9 +9,9 @@ export const scopeSchema = z.union([z.strictObject({ projectId: uuidSchema }), z
 export const variableKindSchema = z.enum(["value", "secret", "alias"], { error: "kind must be value, secret or alias" });
 export const availabilitySchema = z.enum(["build", "runtime", "both"], { error: "availability must be build, runtime or both" });
 
-const nameInput = z.string({ error: "name is required" }).max(4096);
+const nameInput = z.string({ error: requiredMessage("name is required") }).max(4096);
 // Bounded above the 64 KiB rule so the rule, not zod, reports an oversized value precisely.
-const valueInput = z.string({ error: "value must be a string" }).max(1024 * 1024);
+const valueInput = z.string({ error: requiredMessage("value is required") }).max(1024 * 1024);
 
 export const listVariablesInput = z.object({ scope: scopeSchema });
 export const setVariableInput = z.object({

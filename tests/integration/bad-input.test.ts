@@ -7,10 +7,12 @@ import type { DbHandle } from "@/db/client";
 import { createTestDb } from "../support/test-db";
 import { addMember, makeUser } from "../support/actors";
 import { callerFrom, type Caller } from "../support/context";
-import { makeInvitation } from "../support/fixtures";
 import { rowCounts, snapshotAll } from "../support/db-snapshot";
 import { caught, type ErrorCode } from "../support/trpc-errors";
 import { callPath, type ProcedurePath } from "../support/router-paths";
+import { startApiServer } from "../support/api-server";
+import { makeInvitation, makeToken } from "../support/fixtures";
+import { parseManifest } from "@/server/manifest/parse-manifest";
 
 let h: DbHandle;
 let api: Caller;
@@ -104,7 +106,35 @@ const CASES: Case[] = [
   { name: "worker with a port", path: "service.create", input: () => ({ environmentId: w.stagingId, name: "queue", type: "worker", spec: { source: src, port: 8080 } }), code: "BAD_REQUEST", field: "spec.port" },
   { name: "worker with a health-check path", path: "service.create", input: () => ({ environmentId: w.stagingId, name: "queue", type: "worker", spec: { source: src, healthcheck: { path: "/healthz" } } }), code: "BAD_REQUEST", field: "spec.healthcheck.path" },
   { name: "port added to a worker on update", path: "service.update", input: () => ({ serviceId: w.workerId, spec: { source: src, port: 8080 } }), code: "BAD_REQUEST", field: "spec.port" },
+
+  // Text a database cannot store, and keys that are not data: refused by path for every procedure, before its schema.
+  { name: "NUL in a name", path: "project.create", input: () => ({ orgId: w.orgId, name: "sh\0op" }), code: "BAD_REQUEST", field: "name" },
+  { name: "NUL in a description", path: "project.update", input: () => ({ projectId: w.projectId, description: "a\0b" }), code: "BAD_REQUEST", field: "description" },
+  { name: "NUL in an id", path: "project.delete", input: () => ({ projectId: "\0" }), code: "BAD_REQUEST", field: "projectId" },
+  { name: "lone surrogate in a command", path: "service.create", input: app({ source: src, run: { command: "echo \ud83d" } }), code: "BAD_REQUEST", field: "spec.run.command" },
+  { name: "lone low surrogate in a variable value", path: "variable.set", input: () => ({ scope: { serviceId: w.webId }, name: "A", value: "x\udc00" }), code: "BAD_REQUEST", field: "value" },
+  { name: "NUL in an .env text", path: "variable.import", input: () => ({ scope: { serviceId: w.webId }, text: "A=1\0\n" }), code: "BAD_REQUEST", field: "text" },
+  { name: "NUL in an email", path: "invitation.create", input: () => ({ orgId: w.orgId, email: "a\0@example.test", role: "viewer" }), code: "BAD_REQUEST", field: "email" },
+  { name: "NUL in a variable name (a key)", path: "service.create", input: app({ source: src, env: { ["A\0B"]: "x" } }), code: "BAD_REQUEST", field: 'spec.env."A\\u0000B"' },
+  { name: "__proto__ key in a spec", path: "service.create", input: app({ source: src, ...JSON.parse('{"__proto__": {"port": 1}}') }), code: "BAD_REQUEST", field: "spec.__proto__" },
+  { name: "constructor key at the top", path: "project.create", input: () => ({ orgId: w.orgId, name: "ok", constructor: "x" }), code: "BAD_REQUEST", field: 'input["constructor"]' },
+  { name: "prototype key in a scope", path: "variable.set", input: () => ({ scope: { serviceId: w.webId, prototype: {} }, name: "A", value: "x" }), code: "BAD_REQUEST", field: "scope.prototype" },
+
+  // Wrong types are named: what was expected, what came.
+  { name: "a number for a name", path: "project.create", input: () => ({ orgId: w.orgId, name: 123 }), code: "BAD_REQUEST", field: "name" },
+  { name: "a list for a token name", path: "token.create", input: () => ({ orgId: w.orgId, name: ["ci"], role: "viewer" }), code: "BAD_REQUEST", field: "name" },
+  { name: "text for run", path: "service.create", input: app({ source: src, run: "node server.js" }), code: "BAD_REQUEST", field: "spec.run" },
 ];
+
+/** How a rule's message reads, for the cases above whose wording is the point. */
+const WORDING: Record<string, RegExp> = {
+  "NUL in a name": /^contains a NUL character \(\\u0000\) at position 2; text may not contain NUL$/,
+  "lone surrogate in a command": /^contains a lone surrogate \(\\ud83d\) at position 5; text must be valid Unicode$/,
+  "__proto__ key in a spec": /the key "__proto__" is not allowed/,
+  "a number for a name": /^name must be text, not a number$/,
+  "a list for a token name": /^name must be text, not a list$/,
+  "text for run": /^run must be a mapping, not text$/,
+};
 
 describe("bad input", () => {
   for (const c of CASES) {
@@ -115,6 +145,7 @@ describe("bad input", () => {
       expect(e.fieldErrors).toHaveProperty([c.field]);
       expect(e.fieldErrors?.[c.field]?.join(" ")).toMatch(/\S/);
       expect(e.message).not.toMatch(/internal error/);
+      if (WORDING[c.name]) expect(e.fieldErrors?.[c.field]?.[0]).toMatch(WORDING[c.name]);
       expect(await snapshotAll(h.db), "nothing may be written").toEqual(before);
     });
   }
@@ -152,5 +183,127 @@ describe("bad input", () => {
       api.service.create({ environmentId: w.stagingId, name: "wide", type: "application", spec: { source: { git: "git@example.test:org/x.git", branch: "feature/x-1.2", commit: "abcdef0" }, instances: { min: 20, max: 20 } } }),
     ).resolves.toMatchObject({ spec: { instances: { min: 20, max: 20 } } });
     await expect(api.service.create({ environmentId: w.stagingId, name: "bg", type: "worker", spec: { source: src } })).resolves.toMatchObject({ type: "worker" });
+  });
+});
+
+describe("echoed input is cut short", () => {
+  const MB = "K".repeat(1024 * 1024);
+  it("a 1 MB unknown key, a long variable name or key path is quoted at 80 characters with its length", async () => {
+    const cases: [ProcedurePath, unknown, string][] = [
+      ["service.create", { environmentId: w.stagingId, name: "big", type: "application", spec: { source: src, [MB]: 1 } }, "spec"],
+      ["variable.set", { scope: { serviceId: w.webId }, name: `${"K".repeat(4000)}-`, value: "x" }, "name"],
+      ["service.create", { environmentId: w.stagingId, name: "big", type: "application", spec: { source: src, env: { [`${MB}-`]: "x" } } }, `spec.env.${JSON.stringify(`${"K".repeat(80)}…`)} (1048577 characters)`],
+    ];
+    for (const [path, input, field] of cases) {
+      const before = await snapshotAll(h.db);
+      const e = await caught(callPath(api, path, input));
+      expect(e.code, field).toBe("BAD_REQUEST");
+      expect(e.fieldErrors, field).toHaveProperty([field]);
+      expect(JSON.stringify(e).length, field).toBeLessThan(2000);
+      expect(JSON.stringify(e), field).toContain(`${"K".repeat(80)}…`);
+      expect(await snapshotAll(h.db)).toEqual(before);
+    }
+  });
+
+  it("a manifest's 1 MB key and value", async () => {
+    const e = await caught(api.manifest.plan({ orgId: w.orgId, manifest: { project: "shop", environment: "staging", mode: "staging", [MB]: 1, services: [{ name: "web", source: { path: `/${MB}` } }] } }));
+    expect(e.code).toBe("BAD_REQUEST");
+    expect(e.message).toContain(`unknown key "${"K".repeat(80)}…" (1048576 characters)`);
+    expect(e.message.length).toBeLessThan(2000);
+  });
+});
+
+describe("manifest YAML is the core schema", () => {
+  const HEAD = "project: shop\nenvironment: staging\nmode: staging\n";
+  const web = "services:\n  - name: web\n    source: { path: /srv/app }\n";
+  const refused: [string, string, RegExp][] = [
+    ["!!binary", `${HEAD}${web}    env: { A: !!binary aGVsbG8= }\n`, /^m\.yaml:7:15: YAML error: the tag "!!binary" is not allowed/],
+    ["!!js/function", `project: !!js/function 'function () {}'\nenvironment: staging\nmode: staging\n`, /^m\.yaml:1:10: YAML error: the tag "!!js\/function" is not allowed/],
+    ["a local tag", `${HEAD}${web}    run: { command: !shell ls }\n`, /^m\.yaml:7:21: YAML error: the tag "!shell" is not allowed/],
+    ["a verbatim tag", `project: !<tag:example.com,2000:x> shop\nenvironment: staging\nmode: staging\n`, /^m\.yaml:1:10: YAML error: the tag "tag:example.com,2000:x" is not allowed/],
+    ["!!set", `${HEAD}${web}    env: !!set { A, B }\n`, /^m\.yaml:7:10: YAML error: the tag "!!set" is not allowed/],
+    ["!!omap", `${HEAD}${web}    env: !!omap [ A: x ]\n`, /^m\.yaml:7:10: YAML error: the tag "!!omap" is not allowed/],
+    ["!!timestamp", `${HEAD}${web}    env: { A: !!timestamp 2001-12-14 }\n`, /^m\.yaml:7:15: YAML error: the tag "!!timestamp" is not allowed/],
+    ["a merge key, even under %YAML 1.1", `%YAML 1.1\n---\nbase: &b { mode: staging }\nproject: shop\nenvironment: staging\n<<: *b\n`, /unknown key "base"[\s\S]*\["<<"\]: unknown key "<<"/],
+    ["a duplicate key", `${HEAD}mode: production\n`, /^m\.yaml:4:1: YAML syntax error: Map keys must be unique/],
+    ["a key that is not text", `${HEAD}? [a, b]\n: 1\n`, /^m\.yaml:4:3: YAML syntax error: With stringKeys, all keys must be strings/],
+    ["a billion laughs", "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n", /^m\.yaml: YAML error: aliases expand to too many nodes/],
+    ["a __proto__ key", `${HEAD}${web}    env: { A: x, __proto__: { polluted: yes } }\n`, /^m\.yaml:7:18: services\[0\]\.env\["__proto__"\]: the key "__proto__" is not allowed/],
+    ["a constructor key", `${HEAD}constructor: x\n`, /^m\.yaml:4:1: \["constructor"\]: the key "constructor" is not allowed/],
+    ["a NUL escape", `${HEAD}${web}    env: { A: "x\\0y" }\n`, /^m\.yaml:7:12: services\[0\]\.env\.A: contains a NUL character/],
+    ["a lone surrogate escape", `${HEAD}${web}    run: { command: "echo \\udfff" }\n`, /^m\.yaml:7:12: services\[0\]\.run\.command: contains a lone surrogate \(\\udfff\)/],
+    ["a number for the project", "project: 123\nenvironment: staging\nmode: staging\n", /^m\.yaml:1:1: project: project must be text, not a number$/],
+    ["true for a command", `${HEAD}${web}    run: { command: true }\n`, /^m\.yaml:7:12: services\[0\]\.run\.command: command must be text, not true \(a yes\/no value\)$/],
+    ["a list of services that is a mapping", `${HEAD}services: { web: 1 }\n`, /^m\.yaml:4:1: services: services must be a list of services$/],
+  ];
+  for (const [name, text, message] of refused) {
+    it(`refuses ${name}, naming the line`, () => {
+      let error: unknown;
+      try {
+        parseManifest(text, { file: "m.yaml" });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(message);
+    });
+  }
+
+  it("still reads what the core schema allows: aliases within bounds, quoted and plain scalars, comments", () => {
+    const text = `project: shop\nenvironment: staging\nmode: staging\nservices:\n  - name: web\n    source: &src { path: /srv/app }\n    env: { A: "x", B: 'y', C: !!str 5 }\n  - name: api\n    source: *src # the same folder\n`;
+    const m = parseManifest(text, { file: "m.yaml" });
+    expect(m.services.map((s) => s.source)).toEqual([{ path: "/srv/app" }, { path: "/srv/app" }]);
+    expect(m.services[0].env).toEqual({ A: "x", B: "y", C: "5" });
+  });
+});
+
+describe("the tRPC transport: bodies that are not JSON or not superjson", () => {
+  let server: Awaited<ReturnType<typeof startApiServer>>;
+  let bearer: string;
+  beforeAll(async () => {
+    server = await startApiServer(h.db);
+    const owner = await makeUser(h.db, "transport-owner@example.test");
+    await addMember(h.db, w.orgId, owner.id, "owner");
+    ({ token: bearer } = await makeToken(h.db, { orgId: w.orgId, userId: owner.id, role: "owner" }));
+  });
+  afterAll(async () => server?.close());
+
+  const send = async (procedure: string, body: string) => {
+    const res = await fetch(`${server.url}/api/trpc/${procedure}`, { method: "POST", headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, body });
+    type Answer = { error?: { json: { message: string; data: { code: string; fieldErrors: Record<string, string[]> | null } } } };
+    const json = (await res.json()) as Answer | Answer[];
+    // A batch call answers a list, one entry per call.
+    return { status: res.status, error: (Array.isArray(json) ? json[0] : json).error?.json };
+  };
+
+  const cases: [string, string, RegExp, string][] = [
+    ["not JSON", '{"json": {"orgId": ', /^the request body is not valid JSON: /, "input"],
+    ["JSON but not an object", "[1, 2]", /^the request body must be superjson: an object/, "input"],
+    ["null", "null", /^the request body must be superjson/, "input"],
+    ["a typed array the server does not know (what !!binary became)", JSON.stringify({ json: { orgId: "x", name: "AAAA" }, meta: { values: { name: [["custom", "Uint8Array"]] } } }), /^the request body is not valid superjson \(.*\); send it with a tRPC client/, "input"],
+    ["annotations that are not a mapping", JSON.stringify({ json: { name: "x" }, meta: { values: "zz" } }), /^the request body is not valid superjson/, "input"],
+    ["a batch whose body is not an object", "42", /^the request is not a valid tRPC call: "input" needs to be an object when doing a batch call$/, "input"],
+  ];
+  for (const [name, body, message, field] of cases) {
+    it(`${name} → 400 naming the transport`, async () => {
+      const before = await snapshotAll(h.db);
+      const a = await send(name.startsWith("a batch") ? "project.create?batch=1" : "project.create", body);
+      expect(a.status).toBe(400);
+      expect(a.error?.data.code).toBe("BAD_REQUEST");
+      expect(a.error?.message).toMatch(message);
+      expect(a.error?.data.fieldErrors).toHaveProperty([field]);
+      expect((await snapshotAll(h.db)).projects).toEqual(before.projects);
+    });
+  }
+
+  it("an own __proto__ key never becomes the input's prototype: refused by path, with or without annotations", async () => {
+    const before = await snapshotAll(h.db);
+    const input = `{"orgId": "${w.orgId}", "name": "injected", "__proto__": {"description": "from the prototype"}}`;
+    for (const body of [`{"json": ${input}}`, `{"json": ${input}, "meta": {"values": {"__proto__.description": ["Date"]}}}`, `{"json": ${input}, "meta": {"values": {"name": ["Date"]}}}`]) {
+      const a = await send("project.create", body);
+      expect(a.status, body).toBe(400);
+      expect(a.error?.data.fieldErrors, body).toHaveProperty(['input["__proto__"]']);
+    }
+    expect((await snapshotAll(h.db)).projects).toEqual(before.projects);
   });
 });
