@@ -2,6 +2,7 @@ import "server-only";
 import { and, count, eq, gt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { signInAttempts, users } from "@/db/schema";
+import { textProblem } from "@/server/validation/text-input";
 import { dummyPasswordHash, verifyPassword } from "./password";
 
 export const MAX_FAILURES = 5;
@@ -17,12 +18,18 @@ export type CredentialsResult =
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
 
+/** Longer than any address (RFC 5321 allows 254): no account can have it. */
+const MAX_EMAIL_LENGTH = 320;
+
 /**
  * Checks an email + password. After MAX_FAILURES failures for one email + address inside the
  * window, attempts are refused (without checking the password) until the oldest failure ages out.
  */
 export async function verifyCredentials({ db, email, password, ip }: { db: Db; email: string; password: string; ip: string }): Promise<CredentialsResult> {
   const normalized = email.trim().toLowerCase();
+  // No account can have such an email, and the database cannot store it (NUL) or should not (a huge
+  // one in every attempt row): wrong credentials, with nothing written.
+  if (normalized.length > MAX_EMAIL_LENGTH || textProblem(normalized) || textProblem(password)) return { ok: false, reason: "invalid" };
   const since = new Date(Date.now() - FAILURE_WINDOW_MS);
   const recent = and(eq(signInAttempts.email, normalized), eq(signInAttempts.ip, ip), eq(signInAttempts.success, false), gt(signInAttempts.createdAt, since));
   const [{ failures }] = await db.select({ failures: count() }).from(signInAttempts).where(recent);

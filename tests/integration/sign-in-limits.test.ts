@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { users } from "@/db/schema";
+import { signInAttempts, users } from "@/db/schema";
 import { hashPassword } from "@/server/users/password";
 import { MAX_FAILURES, MAX_FAILURES_PER_EMAIL, verifyCredentials } from "@/server/users/verify-credentials";
 import { createTestDb } from "../support/test-db";
@@ -23,4 +23,17 @@ it("bounds failures per email across many client addresses", async () => {
   // Other accounts are not affected.
   const other = await verifyCredentials({ db: h.db, email: "nobody@example.test", password: "x", ip: "192.0.2.99" });
   expect(other).toEqual({ ok: false, reason: "invalid" });
+});
+
+it("answers wrong credentials, writing nothing, for an email or password the database could not store", async () => {
+  const before = (await h.db.select().from(signInAttempts)).length;
+  for (const [email, password] of [
+    ["target\u0000@example.test", "the right password"],
+    ["target@example.test", "the right\u0000 password"],
+    ["\ud800target@example.test", "x"],
+    [`${"a".repeat(1_000_000)}@example.test`, "x"],
+  ]) {
+    expect(await verifyCredentials({ db: h.db, email, password, ip: "192.0.2.50" })).toEqual({ ok: false, reason: "invalid" });
+  }
+  expect((await h.db.select().from(signInAttempts)).length).toBe(before);
 });
