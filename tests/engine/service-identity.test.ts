@@ -3,6 +3,7 @@
  * never given to two services, never reused after a delete, and safe when several consoles allocate
  * at once (on PostgreSQL, two handles on one database race for real).
  */
+import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDb, type DbHandle } from "@/db/client";
@@ -10,7 +11,7 @@ import { services, serviceUids } from "@/db/schema";
 import { serviceIdentity } from "@/server/engine/service-identity";
 import { createTestDb } from "../support/test-db";
 import { makeEnvironment } from "../support/actors";
-import { startTestEngine, waitForDeployment } from "../support/engine-harness";
+import { EXAMPLES, startTestEngine, waitForDeployment } from "../support/engine-harness";
 
 let h: DbHandle & { url?: string };
 let other: DbHandle | null = null;
@@ -29,7 +30,7 @@ async function makeServices(count: number): Promise<string[]> {
   const { api, env } = await makeEnvironment(h);
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const s = await api.service.create({ environmentId: env.id, name: `svc${i}`, type: "worker", spec: { source: { path: "." }, run: { command: "true" } } });
+    const s = await api.service.create({ environmentId: env.id, name: `svc${i}`, type: "worker", spec: { source: { path: path.join(EXAMPLES, "worker") }, run: { command: "true" } } });
     ids.push(s.id);
   }
   return ids;
@@ -83,7 +84,7 @@ describe("a deployment when the uid range is unusable", () => {
     const rt = await startTestEngine(h);
     try {
       const { api, env } = await makeEnvironment(h);
-      await api.service.create({ environmentId: env.id, name: "w", type: "worker", spec: { source: { path: "." }, run: { command: "sleep 60" } } });
+      await api.service.create({ environmentId: env.id, name: "w", type: "worker", spec: { source: { path: path.join(EXAMPLES, "worker") }, run: { command: "sleep 60" } } });
       vi.stubEnv("SLIPWAY_SERVICE_UID_RANGE", "5-1");
       const d = await api.deployment.create({ environmentId: env.id });
       const done = await waitForDeployment(h, d.id);
