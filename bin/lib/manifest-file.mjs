@@ -3,25 +3,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { MANIFEST_MAX_ALIAS_COUNT, MANIFEST_YAML_OPTIONS } from "../../server/manifest/manifest-yaml-rules.mjs";
 import { CliError } from "./api.mjs";
 
-/**
- * The server's rules for a manifest's YAML (server/manifest/parse-manifest.ts MANIFEST_YAML_OPTIONS,
- * repeated here: the CLI cannot import TypeScript): the YAML 1.2 core schema only, no tags beyond it,
- * no merges, unique keys, bounded aliases.
- */
-const YAML_OPTIONS = {
-  schema: "core",
-  version: "1.2",
-  resolveKnownTags: false,
-  customTags: [],
-  merge: false,
-  uniqueKeys: true,
-  strict: true,
-  stringKeys: true,
-  prettyErrors: false,
-};
-const MAX_ALIAS_COUNT = 50;
 /** Keys the server refuses in any input; superjson would not even send them. */
 const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
@@ -62,7 +46,7 @@ export function readManifest(file) {
     throw new CliError(`cannot read ${label}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
+  const doc = parseDocument(text, { ...MANIFEST_YAML_OPTIONS, lineCounter });
   // Warnings too: an unresolved tag (`!!js/function`, `!foo`, `!!binary`) is only a warning to the parser.
   const found = [...doc.errors, ...doc.warnings];
   if (found.length) {
@@ -76,10 +60,10 @@ export function readManifest(file) {
   if (protoKeys.length) throw new CliError(protoKeys.join("\n"));
   let value;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    value = doc.toJS({ maxAliasCount: MANIFEST_MAX_ALIAS_COUNT });
   } catch (err) {
     if (!(err instanceof ReferenceError)) throw err;
-    throw new CliError(`${label}: YAML error: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} per alias); write the values out or use fewer aliases`);
+    throw new CliError(`${label}: YAML error: aliases expand to too many nodes (more than ${MANIFEST_MAX_ALIAS_COUNT} per alias); write the values out or use fewer aliases`);
   }
   const baseDir = file === "-" ? process.cwd() : path.dirname(path.resolve(file));
   return { label, doc, lineCounter, manifest: resolvePaths(value, baseDir) };

@@ -1,6 +1,7 @@
 import "server-only";
 import path from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type DocumentOptions, type ParseOptions as YamlParseOptions, type SchemaOptions } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { MANIFEST_MAX_ALIAS_COUNT, MANIFEST_YAML_OPTIONS } from "./manifest-yaml-rules.mjs";
 import type { z } from "zod";
 import { addFieldError, AppError } from "@/server/errors/app-error";
 import { manifestSchema, type Manifest } from "./manifest-schema";
@@ -98,26 +99,6 @@ export type ParseOptions = {
   baseDir?: string;
 };
 
-/**
- * How a manifest's YAML is read, here and in the CLI (bin/lib/manifest-file.mjs repeats these options:
- * it cannot import TypeScript). The YAML 1.2 core schema only, even under a `%YAML 1.1` directive:
- * no `!!binary`, `!!set`, `!!omap`, `!!timestamp` (resolveKnownTags: false) and no custom tags, so an
- * unknown tag is a problem (the parser's "Unresolved tag" warning) rather than silently read as text;
- * duplicate keys and `<<` merges are refused; aliases are bounded (a "billion laughs" document expands
- * to more than maxAliasCount nodes and is refused before anything walks it).
- */
-export const MANIFEST_YAML_OPTIONS: YamlParseOptions & DocumentOptions & SchemaOptions = {
-  schema: "core",
-  version: "1.2",
-  resolveKnownTags: false,
-  customTags: [],
-  merge: false,
-  uniqueKeys: true,
-  strict: true,
-  stringKeys: true,
-  prettyErrors: false,
-};
-export const MANIFEST_MAX_ALIAS_COUNT = 50;
 
 /** YAML text → validated manifest. Syntax errors and validation errors both say file:line:column. */
 export function parseManifest(text: string, opts: ParseOptions = {}): Manifest {
