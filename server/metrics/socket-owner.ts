@@ -64,7 +64,7 @@ export async function socketOwnerUid(conn: { peer: string; peerPort: number; loc
   for (const [file, peerHex, localHex] of candidates) {
     if (!peerHex || !localHex) continue;
     const want = `${peerHex}:${port(conn.peerPort)} ${localHex}:${port(conn.localPort)}`;
-    const text = await fs.readFile(file, "utf8").catch(() => "");
+    const text = await fs.readFile(/*turbopackIgnore: true*/ file, "utf8").catch(() => "");
     for (const line of text.split("\n")) {
       // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid …
       const cols = line.trim().split(/\s+/);

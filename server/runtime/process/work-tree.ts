@@ -54,6 +54,6 @@ export function prepareWorkTree(tree: WorkTree): void {
   for (const dir of [tree.root, sources, tree.builds, tree.instances]) sharedFolder(dir);
   for (const legacy of ["path", "git"]) fs.rmSync(path.join(sources, legacy), { recursive: true, force: true });
   for (const parent of [sources, tree.builds]) {
-    for (const e of fs.readdirSync(parent, { withFileTypes: true })) if (e.isDirectory()) fs.chmodSync(path.join(parent, e.name), 0o700);
+    for (const e of fs.readdirSync(/*turbopackIgnore: true*/ parent, { withFileTypes: true })) if (e.isDirectory()) fs.chmodSync(path.join(parent, e.name), 0o700);
   }
 }

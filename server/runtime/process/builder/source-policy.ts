@@ -56,7 +56,7 @@ function slipwayFolders(): string[] {
   let secrets: string[] = [];
   try {
     // The checkout's .env files hold the console's own settings (DATABASE_URL, AUTH_SECRET…).
-    secrets = fs.readdirSync(checkout).filter((n) => n.startsWith(".env")).map((n) => path.join(checkout, n));
+    secrets = fs.readdirSync(/*turbopackIgnore: true*/ checkout).filter((n) => n.startsWith(".env")).map((n) => path.join(/*turbopackIgnore: true*/ checkout, n));
   } catch {
     // an unreadable checkout has nothing to list
   }
