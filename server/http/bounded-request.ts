@@ -1,5 +1,6 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { closeLingering } from "./lingering-close";
 
 /** Bytes a body stream may hold before it stops reading the socket (backpressure). */
 const BODY_HIGH_WATER = 64 * 1024;
@@ -80,6 +81,7 @@ export function boundedRequest(req: IncomingMessage, res: ServerResponse, opts: 
     // Over the limit: answer, then close the connection (Node would otherwise read the rest to reuse it).
     init.body = limitedBody(req, opts.limit, opts.tooLarge, () => {
       if (!res.headersSent) res.setHeader("connection", "close");
+      closeLingering(req.socket);
     });
     init.duplex = "half";
   }

@@ -1,6 +1,7 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { gateByDeclaredLength } from "./body-limits";
+import { closeLingering } from "./lingering-close";
 
 const REQUEST_GATE = Symbol.for("slipway.requestGate");
 
@@ -13,6 +14,7 @@ function gate(req: IncomingMessage, res: ServerResponse): boolean {
   const verdict = gateByDeclaredLength(req.headers);
   if (verdict.ok) return false;
   // Closing: Node would otherwise read the whole body to reuse the connection.
+  closeLingering(req.socket);
   res.writeHead(verdict.status, { "content-type": "text/plain; charset=utf-8", connection: "close" }).end(`${verdict.message}\n`);
   return true;
 }
