@@ -13,6 +13,7 @@ import { fetchSource } from "@/server/runtime/process/builder/fetch-source";
 import { judgeGitSource } from "@/server/runtime/process/builder/source-policy";
 import { testRunAs } from "../support/service-user";
 import { createGitFixture, makeScratchDir, removeScratchDir, serveGitOverHttp, writeFiles, type GitFixture, type GitHttpServer } from "../support/git-fixtures";
+import { failureOf } from "../support/build-failure";
 
 const isRoot = process.getuid?.() === 0;
 /** The service whose rights every fetch here uses (null when not root: the console reads as itself). */
@@ -36,16 +37,6 @@ afterEach(() => {
   if (savedHosts === undefined) delete process.env.SLIPWAY_GIT_PRIVATE_HOSTS;
   else process.env.SLIPWAY_GIT_PRIVATE_HOSTS = savedHosts;
 });
-
-async function failureOf(promise: Promise<unknown>): Promise<BuildFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof BuildFailure) return err;
-    throw err;
-  }
-  throw new Error("expected a BuildFailure");
-}
 
 const cache = (name: string) => path.join(root, `cache-${name}`);
 

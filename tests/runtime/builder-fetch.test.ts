@@ -6,11 +6,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BuildFailure } from "@/server/runtime/process/builder/build-failure";
 import type { BuildLogLine } from "@/server/runtime/process/builder/build-log";
 import { fetchSource } from "@/server/runtime/process/builder/fetch-source";
 import { testRunAs } from "../support/service-user";
 import { createGitFixture, makeScratchDir, removeScratchDir, writeFiles, type GitFixture } from "../support/git-fixtures";
+import { failureOf } from "../support/build-failure";
 
 /** The service whose rights the fetches use (null when not root). */
 const SERVICE = testRunAs();
@@ -24,16 +24,6 @@ beforeAll(() => {
 });
 
 afterAll(() => removeScratchDir(root));
-
-async function failureOf(promise: Promise<unknown>): Promise<BuildFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof BuildFailure) return err;
-    throw err;
-  }
-  throw new Error("expected a BuildFailure");
-}
 
 function freshCache(name: string): string {
   return path.join(root, `cache-${name}`);

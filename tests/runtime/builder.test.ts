@@ -8,11 +8,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxCapabilities } from "@/server/runtime/process/sandbox";
 import { testRunAs } from "../support/service-user";
-import { BuildFailure } from "@/server/runtime/process/builder/build-failure";
 import type { BuildLogLine } from "@/server/runtime/process/builder/build-log";
 import { BUILD_RECORD_FILE, readBuildRecord } from "@/server/runtime/process/builder/build-record";
 import { buildService, type BuildRequest } from "@/server/runtime/process/builder/build-service";
 import { createGitFixture, makeScratchDir, removeScratchDir, writeFiles } from "../support/git-fixtures";
+import { failureOf } from "../support/build-failure";
 
 const IS_ROOT = process.getuid?.() === 0;
 const EXAMPLES = path.resolve(import.meta.dirname, "../../examples");
@@ -51,16 +51,6 @@ function request(files: Record<string, string>, overrides: Partial<BuildRequest>
     runAs: testRunAs(),
     ...overrides,
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<BuildFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof BuildFailure) return err;
-    throw err;
-  }
-  throw new Error("expected a BuildFailure");
 }
 
 /** Live processes whose command line contains `token` (zombies have none). */
