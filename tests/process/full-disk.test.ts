@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { assertBuilt, freePort, makeTempDir, signIn, startServer, trpcClient, type ServerHandle } from "../support/server-process";
 import { EXAMPLES } from "../support/examples";
-import { waitForPushed } from "../support/sse";
+import { waitForDeploymentEnd } from "../support/sse";
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres";
 import { mountSmallTmpfs, type SmallTmpfs } from "../support/small-tmpfs";
 
@@ -69,14 +69,7 @@ it.skipIf(unavailable !== null)("a full data disk shows as degraded health with 
   const printer = `node -e 'let n = 0; setInterval(() => console.log("n=" + ++n), 20)'`;
   const svc = await api.service.create.mutate({ environmentId: env.id, name: "printer", type: "worker", spec: { source: { path: path.join(EXAMPLES, "worker") }, run: { command: printer } } });
   const deployment = await api.deployment.create.mutate({ environmentId: env.id, serviceId: svc.id });
-  const done = await waitForPushed<{ deployment: { status: string; message: string | null } }>({
-    baseUrl: a.url,
-    path: "deployment.watch",
-    input: { deploymentId: deployment.id },
-    headers: { cookie },
-    done: (v) => ["DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED"].includes(v.deployment.status),
-    timeoutMs: 120_000,
-  });
+  const done = await waitForDeploymentEnd({ baseUrl: a.url, deploymentId: deployment.id, cookie });
   expect(`${done.deployment.status} ${done.deployment.message ?? ""}`.trim()).toMatch(/^DEPLOYED/);
   expect((await healthUntil(a.url, "ok health before the fault", (h) => h.status === "ok", 10_000)).status).toBe("ok");
 

@@ -13,7 +13,7 @@ import superjson from "superjson";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { assertBuilt, createScratchDatabase, freePort, makeTempDir, signIn, startServer, trpcClient, type ScratchDatabase, type ServerHandle } from "../support/server-process";
 import { EXAMPLES } from "../support/examples";
-import { waitForPushed } from "../support/sse";
+import { waitForDeploymentEnd } from "../support/sse";
 import { readLogStream, type Received } from "../support/log-events";
 
 const PG_URL = process.env.TEST_DATABASE_URL;
@@ -75,14 +75,7 @@ it("resumes the live tail by last event id across a forced disconnect in the mid
   });
   const runnerApi = trpcClient(runner.url, { cookie: await signIn(runner.url, EMAIL, PASSWORD) });
   const deployment = await runnerApi.deployment.create.mutate({ environmentId: env.id, serviceId: svc.id });
-  const done = await waitForPushed<{ deployment: { status: string; message: string | null } }>({
-    baseUrl: runner.url,
-    path: "deployment.watch",
-    input: { deploymentId: deployment.id },
-    headers: { cookie },
-    done: (v) => ["DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED"].includes(v.deployment.status),
-    timeoutMs: 120_000,
-  });
+  const done = await waitForDeploymentEnd({ baseUrl: runner.url, deploymentId: deployment.id, cookie });
   expect(`${done.deployment.status} ${done.deployment.message ?? ""}`.trim()).toMatch(/^DEPLOYED/);
 
   // Start after everything stored so far: the newest stored line's id.

@@ -13,7 +13,7 @@ import superjson from "superjson";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { assertBuilt, freePort, makeTempDir, signIn, startServer, trpcClient, type ServerHandle } from "../support/server-process";
 import { EXAMPLES } from "../support/examples";
-import { waitForPushed } from "../support/sse";
+import { waitForDeploymentEnd, waitForPushed } from "../support/sse";
 import { readLogStream, type Received } from "../support/log-events";
 import { privatePostgresUnavailable, startPrivatePostgres, type PrivatePostgres } from "../support/private-postgres";
 
@@ -57,14 +57,7 @@ it.skipIf(unavailable !== null)("a live tail through the other console resumes w
   const printer = `node -e 'let n = 0; setInterval(() => console.log("n=" + ++n), 20)'`;
   const svc = await apiA.service.create.mutate({ environmentId: env.id, name: "printer", type: "worker", spec: { source: { path: path.join(EXAMPLES, "worker") }, run: { command: printer } } });
   const deployment = await apiA.deployment.create.mutate({ environmentId: env.id, serviceId: svc.id });
-  const done = await waitForPushed<{ deployment: { status: string; message: string | null } }>({
-    baseUrl: a.url,
-    path: "deployment.watch",
-    input: { deploymentId: deployment.id },
-    headers: { cookie: cookieA },
-    done: (v) => ["DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED"].includes(v.deployment.status),
-    timeoutMs: 120_000,
-  });
+  const done = await waitForDeploymentEnd({ baseUrl: a.url, deploymentId: deployment.id, cookie: cookieA });
   expect(`${done.deployment.status} ${done.deployment.message ?? ""}`.trim()).toMatch(/^DEPLOYED/);
 
   // B's status stream, open across the restart: it must see the stop made through A afterwards.

@@ -9,7 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { assertBuilt, createScratchDatabase, makeTempDir, signIn, startServer, trpcClient, type ScratchDatabase, type ServerHandle } from "../support/server-process";
 import { EXAMPLES } from "../support/examples";
-import { waitForPushed } from "../support/sse";
+import { waitForDeploymentEnd } from "../support/sse";
 
 const PG_URL = process.env.TEST_DATABASE_URL;
 const EMAIL = "owner@example.test";
@@ -48,14 +48,7 @@ it.skipIf(!PG_URL)("runs each of 20 deployments exactly once across two consoles
   // Each deployment's live stream (served by either console) must reach a terminal status.
   const results = await Promise.all(
     ids.map((id, i) =>
-      waitForPushed<{ deployment: { status: string; message: string | null } }>({
-        baseUrl: servers[(i + 1) % 2].url,
-        path: "deployment.watch",
-        input: { deploymentId: id },
-        headers: { cookie: cookies[(i + 1) % 2] },
-        done: (v) => ["DEPLOYED", "BUILD_ERROR", "DEPLOYMENT_ERROR", "CANCELED"].includes(v.deployment.status),
-        timeoutMs: 180_000,
-      }),
+      waitForDeploymentEnd({ baseUrl: servers[(i + 1) % 2].url, deploymentId: id, cookie: cookies[(i + 1) % 2], timeoutMs: 180_000 }),
     ),
   );
   expect(results.map((r) => `${r.deployment.status} ${r.deployment.message ?? ""}`.trim()).filter((s) => !s.startsWith("DEPLOYED"))).toEqual([]);

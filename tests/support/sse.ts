@@ -1,4 +1,5 @@
 import superjson from "superjson";
+import { TERMINAL } from "@/server/engine/deployment-status";
 
 /**
  * Reads a tRPC subscription's server-sent events over plain HTTP until `done(value)` says so: the
@@ -48,4 +49,18 @@ export async function waitForPushed<T>(opts: {
   } finally {
     await reader.cancel().catch(() => {});
   }
+}
+
+export type EndedDeployment = { deployment: { status: string; message: string | null } };
+
+/** Watches a deployment over SSE (deployment.watch) until it reaches a terminal status; resolves with that state. */
+export function waitForDeploymentEnd(opts: { baseUrl: string; deploymentId: string; cookie: string; timeoutMs?: number }): Promise<EndedDeployment> {
+  return waitForPushed<EndedDeployment>({
+    baseUrl: opts.baseUrl,
+    path: "deployment.watch",
+    input: { deploymentId: opts.deploymentId },
+    headers: { cookie: opts.cookie },
+    done: (v) => (TERMINAL as readonly string[]).includes(v.deployment.status),
+    timeoutMs: opts.timeoutMs ?? 120_000,
+  });
 }
